@@ -88,18 +88,21 @@ def get_device(spec: str = 'auto') -> torch.device:
 # %% ../nbs/00_core.ipynb #c017
 class Registry(dict):
     "A name → object mapping whose lookups fail with the list of valid names."
-    def __init__(self, kind: str): super().__init__(); self.kind = kind
+    def __init__(self, kind: str, discover: str | None = None):
+        super().__init__(); self.kind, self.discover = kind, discover
     def register(self, name: str, obj=None):
         "Register `obj` under `name`; usable as a decorator."
         def deco(o): self[name] = o; return o
         return deco(obj) if obj is not None else deco
     def get(self, name: str):
+        if name not in self and self.discover:   # built-ins register themselves when their module is imported
+            import importlib; importlib.import_module(self.discover)
         if name not in self:
             raise KeyError(f"unknown {self.kind} {name!r}; valid {self.kind}s: {', '.join(sorted(self)) or '(none registered)'}")
         return self[name]
 
-METHODS = Registry('method')
-DATASETS = Registry('dataset')
+METHODS = Registry('method', discover='vireid_nb.methods')
+DATASETS = Registry('dataset', discover='vireid_nb.data.datasets')
 PRESETS = ('smoke', 'demo', 'paper')
 
 # %% ../nbs/00_core.ipynb #c020
@@ -163,6 +166,8 @@ def _parse_tuple(v):
     return tuple(int(x) for x in (v if isinstance(v, (list, tuple)) else (v,)))
 
 # %% ../nbs/00_core.ipynb #c022
+_NONE_IS_A_VALUE = ('pretrained',)
+
 def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo', **overrides) -> Config:
     "Resolve a run's `Config`: dataclass defaults ← preset defaults of the method for the dataset ← `overrides`."
     unknown = sorted(set(overrides) - set(CONFIG_FIELDS))
@@ -181,7 +186,10 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
     if bad_mp: raise ValueError(f"unknown parameter(s) {bad_mp} for method {method!r}; "
                                 f"its parameters are: {', '.join(sorted(m.params)) or '(none)'}")
     cfg = Config(method=method, dataset=dataset, preset=preset)
-    for k, v in {**m.defaults(preset, dataset), **{k: v for k, v in overrides.items() if v is not None}}.items():
+    # None (or 'preset') keeps the preset's value; for `pretrained`, None explicitly means "from scratch"
+    given = {k: v for k, v in overrides.items() if not (isinstance(v, str) and v == 'preset')
+             and (v is not None or k in _NONE_IS_A_VALUE)}
+    for k, v in {**m.defaults(preset, dataset), **given}.items():
         setattr(cfg, k, v)
     cfg.method_params = {**m.params, **mp}
     return validate_config(cfg)

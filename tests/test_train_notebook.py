@@ -1,0 +1,82 @@
+"""End-to-end: train.ipynb under papermill, as a user runs it (CLI, from nbs/ and from the root)."""
+import json, subprocess, sys, time
+from pathlib import Path
+import pytest
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / 'nbs'
+PAPERMILL = [sys.executable, '-m', 'papermill', '--no-progress-bar']
+
+SCHEMA = {'method', 'dataset', 'preset', 'seed', 'device', 'selection', 'selected_epoch', 'train_seconds',
+          'train_images_per_second', 'results'}
+PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1', 'rank5', 'rank10', 'rank20',
+                 'mAP', 'mINP', 'per_trial'}
+
+
+def _run(args, cwd):
+    t0 = time.time()
+    p = subprocess.run(PAPERMILL + args, cwd=cwd, capture_output=True, text=True)
+    return p, time.time() - t0
+
+
+def test_smoke_from_nbs_dir(tmp_path):
+    out = tmp_path / 'run'
+    p, secs = _run(['train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'method', 'agw', '-p', 'preset', 'smoke',
+                    '-p', 'out_dir', str(out)], NBS)
+    assert p.returncode == 0, p.stderr[-3000:]
+    print(f'smoke run through papermill: {secs:.1f} s')
+    res = json.loads((out / 'results.json').read_text())
+    assert SCHEMA <= set(res)
+    assert (res['method'], res['dataset'], res['preset'], res['selection']) == ('agw', 'synth', 'smoke', 'last')
+    assert [r['protocol'] for r in res['results']] == ['synth/ir2vis', 'synth/vis2ir']
+    for r in res['results']:
+        assert PROTOCOL_KEYS <= set(r)
+        assert 0 <= r['rank1'] <= r['rank5'] <= r['rank10'] <= r['rank20'] <= 100
+        assert len(r['per_trial']) == r['trials'] == 2
+        assert set(r['per_trial'][0]) == {'rank1', 'mAP', 'mINP', 'n_gallery'}
+    for f in ('config.json', 'history.csv', 'checkpoint.pt', 'model.pt'):
+        assert (out / f).exists(), f
+    nb = json.loads((tmp_path / 'out.ipynb').read_text())
+    text = json.dumps(nb)
+    assert 'image/png' in text            # the report has its plots
+    assert 'rank1' in text                # and its results table
+
+
+def test_from_repository_root_with_default_out_dir(tmp_path):
+    # the documented root form; the default out_dir does not depend on the working directory
+    p, _ = _run(['nbs/train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'preset', 'smoke', '-p', 'seed', '7',
+                 '-p', 'eval_trials', '1'], ROOT)
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads((ROOT / 'runs' / 'agw-synth-smoke-s7' / 'results.json').read_text())
+    assert res['seed'] == 7 and res['results'][0]['trials'] == 1
+
+
+@pytest.mark.parametrize('args, message', [
+    (['-p', 'method', 'rfm'], 'valid methods: agw'),
+    (['-p', 'dataset', 'market'], 'valid datasets:'),
+    (['-p', 'preset', 'fast'], 'valid presets: smoke, demo, paper'),
+    (['-p', 'epochz', '3'], 'valid parameters:'),
+    (['-p', 'backbone', 'vgg16'], 'choose one of resnet18, resnet34, resnet50'),
+])
+def test_bad_parameters_stop_at_once(tmp_path, args, message):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(NBS / 'train.ipynb'), str(tmp_path / 'out.ipynb'), progress_bar=False,
+                            parameters={a: _value(v) for a, v in zip(args[1::3], args[2::3])})
+    assert message in str(e.value)
+    assert e.value.exec_count <= 4          # stopped in the cell that reads the parameters
+
+
+def _value(v):
+    return int(v) if v.isdigit() else v
+
+
+def test_selection_on_validation_identities(tmp_path):
+    out = tmp_path / 'val'
+    pm.execute_notebook(str(NBS / 'train.ipynb'), str(tmp_path / 'out.ipynb'), progress_bar=False,
+                        parameters=dict(preset='smoke', selection='val', val_ids=3, out_dir=str(out), epochs=3))
+    res = json.loads((out / 'results.json').read_text())
+    assert res['selection'] == 'val' and 1 <= res['selected_epoch'] <= 3
+    hist = (out / 'history.csv').read_text().splitlines()
+    assert 'val/ir2vis_mAP' in hist[0] and len(hist) == 4
+    assert (out / 'best.pt').exists()
