@@ -102,7 +102,7 @@ class Registry(dict):
         return self[name]
 
 METHODS = Registry('method', discover='vireid_nb.methods')
-DATASETS = Registry('dataset', discover='vireid_nb.data.datasets')
+DATASETS = Registry('dataset', discover='vireid_nb.data.readers')
 PRESETS = ('smoke', 'demo', 'paper')
 
 # %% ../nbs/00_core.ipynb #c020
@@ -123,6 +123,8 @@ class Config:
     ids_per_batch: int | None = None  # P identities per batch
     imgs_per_modality: int | None = None  # K visible + K infrared images per identity
     trial: int = 1                    # RegDB split (1..10)
+    gallery_shots: int = 1            # gallery images per (id, camera) per trial: 1 single-shot, 10 multi-shot (SYSU, LLCM)
+    sysu_gallery: str = 'auto'        # SYSU galleries: 'auto' (exp/rand_perm_cam.mat if present), 'mat', 'seeded'
     # model
     backbone: str | None = None       # resnet18 | resnet34 | resnet50
     pretrained: str | bool | None = None  # 'imagenet' (torchvision cache), a path to a state dict, or None
@@ -151,7 +153,8 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 
 # %% ../nbs/00_core.ipynb #c021
 _CHOICES = dict(preset=PRESETS, backbone=('resnet18', 'resnet34', 'resnet50'), selection=('last', 'val'),
-                optimizer=('sgd', 'adam'), synth_size=('tiny', 'demo', 'full'))
+                optimizer=('sgd', 'adam'), synth_size=('tiny', 'demo', 'full'),
+                sysu_gallery=('auto', 'mat', 'seeded'))
 
 def _parse_size(v):
     if isinstance(v, str):
@@ -206,7 +209,7 @@ def validate_config(cfg: Config) -> Config:
     if isinstance(cfg.pretrained, str) and cfg.pretrained.lower() in ('none', 'false', ''): cfg.pretrained = None
     if cfg.pretrained is True: cfg.pretrained = 'imagenet'
     if cfg.pretrained is False: cfg.pretrained = None
-    for k in ('epochs', 'ids_per_batch', 'imgs_per_modality', 'eval_trials'):
+    for k in ('epochs', 'ids_per_batch', 'imgs_per_modality', 'eval_trials', 'gallery_shots'):
         v = getattr(cfg, k)
         if v is not None and (not float(v).is_integer() or int(v) < 1): raise ValueError(f'{k} must be a positive integer, got {v!r}')
         if v is not None: setattr(cfg, k, int(v))

@@ -67,7 +67,7 @@ class Experiment:
         t0 = time.time()
         self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
                                seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
-                               trial=cfg.trial)
+                               trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery)
         self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
         self.data_seconds = time.time() - t0
         self.model = self.method.build_model(cfg, self.ds.n_classes).to(self.device)
@@ -135,17 +135,17 @@ class Experiment:
         bar = tqdm(train_batches(self.images, self.ds, sampler), total=len(sampler), file=sys.stdout, mininterval=5,
                    desc=f'epoch {epoch + 1}/{cfg.epochs}', disable=not self.verbose, ncols=100, leave=False)
         for x, y, m in bar:
-            x = to_unit_float(x, dev); y, m = y.to(dev, non_blocking=True), m.to(dev, non_blocking=True)
-            x = self.method.augment(x, m, aug_gen, cfg)
+            batch = dict(x=to_unit_float(x, dev), labels=y.to(dev, non_blocking=True), modality=m.to(dev, non_blocking=True))
+            batch = self.method.augment(batch, aug_gen, cfg)
             with torch.autocast(dev.type, enabled=self.amp):
-                terms = self.method.loss(model(x, m), y, m, cfg)
+                terms = self.method.loss(model(batch['x'], batch['modality']), batch, cfg)
             loss = terms['loss']
             if not torch.isfinite(loss):
                 raise FloatingPointError(f'loss is {loss.item()} at epoch {epoch + 1}; lower lr (now {cfg.lr}) or check the data')
             opt.zero_grad(set_to_none=True)
             scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
             for k, v in terms.items(): sums[k] = sums.get(k, 0.0) + float(v.detach())
-            n_img += len(x)
+            n_img += len(batch['x'])
             bar.set_postfix(loss=f"{sums['loss'] / (bar.n + 1):.3f}", img_s=f'{n_img / (time.time() - t0):.0f}')
         secs = time.time() - t0
         row = dict(epoch=epoch + 1, **{k: v / len(sampler) for k, v in sums.items()}, seconds=secs, images_per_s=n_img / secs)

@@ -13,7 +13,7 @@ from .data.loading import gather, to_unit_float
 from .metrics import eval_sysu, eval_llcm, eval_regdb, eval_location
 
 # %% auto #0
-__all__ = ['extract_features', 'evaluate_protocol', 'evaluate']
+__all__ = ['METRICS', 'extract_features', 'evaluate_protocol', 'evaluate', 'aggregate_results']
 
 # %% ../nbs/10_evaluate.ipynb #c005
 @torch.no_grad()
@@ -72,3 +72,23 @@ def evaluate(model, ds: ReIDDataset, images, protocols=None, device='cpu', seed:
     f = extract_features(model, images, ds.modality, need, device, batch_size, flip, amp)
     feats = dict(f=f, row=torch.as_tensor(row))
     return [evaluate_protocol(p, ds, feats, seed) for p in protocols]
+
+# %% ../nbs/10_evaluate.ipynb #c014
+METRICS = ('rank1', 'rank5', 'rank10', 'rank20', 'mAP', 'mINP')
+
+def aggregate_results(paths) -> 'pandas.DataFrame':
+    "Mean ± std over runs of each protocol's metrics; `paths` are results.json files, run folders or a glob."
+    import glob, json
+    import pandas as pd
+    from pathlib import Path
+    if isinstance(paths, (str, Path)): paths = sorted(glob.glob(str(paths))) or [paths]
+    files = [Path(p) / 'results.json' if Path(p).is_dir() else Path(p) for p in paths]
+    missing = [str(f) for f in files if not f.exists()]
+    if missing: raise FileNotFoundError(f'no results.json at {missing}')
+    rows = [dict(run=str(f.parent), method=r['method'], protocol=p['protocol'], **{k: p[k] for k in METRICS})
+            for f in files for r in [json.loads(f.read_text())] for p in r['results']]
+    df = pd.DataFrame(rows)
+    g = df.groupby(['method', 'protocol'])[list(METRICS)]
+    out = g.mean().round(2).astype(str) + ' ± ' + g.std(ddof=0).round(2).astype(str)
+    out.insert(0, 'runs', df.groupby(['method', 'protocol'])['run'].nunique())
+    return out

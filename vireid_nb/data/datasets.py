@@ -98,7 +98,11 @@ def hold_out_identities(ds: ReIDDataset, n_val: int, seed: int, make_protocols: 
     if n_val <= 0: return ds
     ids = ds.train_ids
     if n_val >= len(ids): raise ValueError(f'val_ids={n_val} must be smaller than the {len(ids)} training identities')
-    val_ids = np.sort(np.random.default_rng(seed).choice(ids, n_val, replace=False))
+    rng = np.random.default_rng(seed)
+    # a dataset may name its own validation identities (SYSU-MM01's val_id.txt): take those first
+    pref = np.intersect1d(ids, ds.info.get('val_candidates', []))
+    rest = np.setdiff1d(ids, pref)
+    val_ids = np.sort(np.r_[rng.permutation(pref), rng.permutation(rest)][:n_val])
     is_val = np.isin(ds.pids[ds.train], val_ids)
     val_idx, ds.train = ds.train[is_val], ds.train[~is_val]
     ds.val_protocols = [_as_val(p) for p in make_protocols(ds, val_idx)]
@@ -109,12 +113,14 @@ def _as_val(p: Protocol) -> Protocol:
     p.name = 'val/' + p.name.split('/', 1)[-1]; return p
 
 # %% ../../nbs/02_datasets.ipynb #c014
-def cross_modality_protocols(ds: ReIDDataset, idx, prefix: str, locations: dict, trials: int = 10, shots: int = 1):
+def cross_modality_protocols(ds: ReIDDataset, idx, prefix: str, metric: str = 'location', trials: int = 10,
+                             shots: int | None = 1) -> list:
     "`<prefix>/ir2vis` and `<prefix>/vis2ir` protocols on record indices `idx`."
     idx = np.asarray(idx); m = ds.modality[idx]
     vis, ir = idx[m == Modality.VIS], idx[m == Modality.IR]
-    return [Protocol(f'{prefix}/ir2vis', ir, vis, 'location', shots, trials, locations=locations),
-            Protocol(f'{prefix}/vis2ir', vis, ir, 'location', shots, trials, locations=locations)]
+    loc = ds.locations if metric == 'location' else None
+    return [Protocol(f'{prefix}/ir2vis', ir, vis, metric, shots, trials, locations=loc),
+            Protocol(f'{prefix}/vis2ir', vis, ir, metric, shots, trials, locations=loc)]
 
 # %% ../../nbs/02_datasets.ipynb #c016
 from . import synth as _synth
@@ -127,8 +133,8 @@ def load_synth(root=None, *, size='demo', seed=0, img_size=None, trials=10, **_)
     ds = ReIDDataset('synth', spec.pids, spec.cams, spec.modality, np.flatnonzero(is_train), [], spec,
                      {'kind': 'synth', **spec.meta}, locations={c.cam: c.location for c in spec.cameras},
                      info={'size': size, 'seed': seed})
-    ds.protocols = cross_modality_protocols(ds, np.flatnonzero(~is_train), 'synth', ds.locations, trials)
-    ds.val_protocol_fn = lambda d, idx: cross_modality_protocols(d, idx, 'val', d.locations, trials)
+    ds.protocols = cross_modality_protocols(ds, np.flatnonzero(~is_train), 'synth', trials=trials)
+    ds.val_protocol_fn = lambda d, idx: cross_modality_protocols(d, idx, 'val', trials=trials)
     return ds
 
 # %% ../../nbs/02_datasets.ipynb #c019

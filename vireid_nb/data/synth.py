@@ -17,7 +17,7 @@ __all__ = ['DYES', 'FABRICS', 'PRINTS', 'MATERIALS', 'INDOOR_WALLS', 'INDOOR_FLO
            'OUTDOOR_FLOORS', 'OUTDOOR_CLUTTER', 'SYNTH_PRESETS', 'GENERATOR_VERSION', 'UPPER_FABRICS', 'LOWER_FABRICS',
            'ACC_FABRICS', 'PATTERNS', 'LOWER_KINDS', 'ACCESSORIES', 'PAIRED_MATERIALS', 'dyed', 'material', 'Camera',
            'default_cameras', 'SynthSpec', 'synth_spec', 'render_synth', 'paired_scene', 'write_sysu_layout',
-           'raw_pixel_rank1']
+           'write_regdb_layout', 'write_llcm_layout', 'raw_pixel_rank1']
 
 # %% ../../nbs/01_synth.ipynb #c006
 DYES = {  # visible reflectance the dye leaves on a white base
@@ -495,26 +495,24 @@ def paired_scene(seed=0, size=(128, 128), noise=True) -> dict:
                 omega=omega.astype(np.float32), materials=dict(names=names, reflectance=refl))
 
 # %% ../../nbs/01_synth.ipynb #c032
-def write_sysu_layout(spec: SynthSpec, root, chunk: int = 512) -> Path:
-    "Render `spec` into a SYSU-MM01-style folder `root` (JPEG quality 95); returns `root`."
+def _write_tree(spec: SynthSpec, root, files, texts: dict, layout: dict, chunk: int = 512) -> Path:
+    "Write records `files` = [(record index, relative path)] (format from the suffix), `texts` {path: str} and the marker."
     root = Path(root); root.parent.mkdir(parents=True, exist_ok=True)
     if root.exists() and not (root / 'synth_meta.json').exists():
-        raise FileExistsError(f'{root} exists and was not written by write_sysu_layout; not replacing it')
+        raise FileExistsError(f'{root} exists and was not written by a synth layout writer; not replacing it')
     tmp = Path(tempfile.mkdtemp(dir=root.parent, prefix=f'.{root.name}.tmp-'))
     try:
-        for s in range(0, len(spec), chunk):
-            idx = np.arange(s, min(s + chunk, len(spec)))
-            imgs = render_synth(spec, idx, chunk=min(chunk, 256))
-            for i, im in zip(idx, imgs):
-                p = tmp / f'cam{spec.cams[i]}' / f'{spec.pids[i]:04d}' / f'{spec.num[i]:04d}.jpg'
-                p.parent.mkdir(parents=True, exist_ok=True)
-                Image.fromarray(np.ascontiguousarray(im.transpose(1, 2, 0))).save(p, quality=95)
-        rng = np.random.default_rng([spec.meta['seed'], 3])
-        val = np.sort(rng.choice(spec.train_ids, max(1, round(len(spec.train_ids) / 5)), replace=False))
-        ids = dict(train_id=np.setdiff1d(spec.train_ids, val), val_id=val, test_id=spec.test_ids)
-        (tmp / 'exp').mkdir()
-        for k, v in ids.items(): (tmp / 'exp' / f'{k}.txt').write_text(','.join(str(int(i)) for i in v) + '\n')
-        (tmp / 'synth_meta.json').write_text(json.dumps(spec.meta, indent=1) + '\n')
+        idx = np.array([i for i, _ in files], np.int64)
+        for s in range(0, len(files), chunk):
+            u, inv = np.unique(idx[s:s + chunk], return_inverse=True)   # a record listed twice renders once
+            imgs = render_synth(spec, u, chunk=min(chunk, 256))
+            for k, (_, rel) in zip(inv, files[s:s + chunk]):
+                p = tmp / rel; p.parent.mkdir(parents=True, exist_ok=True)
+                Image.fromarray(np.ascontiguousarray(imgs[k].transpose(1, 2, 0))).save(
+                    p, **({'quality': 95} if p.suffix == '.jpg' else {}))
+        for rel, text in texts.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True); (tmp / rel).write_text(text)
+        (tmp / 'synth_meta.json').write_text(json.dumps(dict(spec.meta, layout=layout), indent=1) + '\n')
         if root.exists():
             old = root.parent / f'.{root.name}.old-{os.getpid()}'
             os.replace(root, old); os.replace(tmp, root); shutil.rmtree(old)
@@ -523,7 +521,66 @@ def write_sysu_layout(spec: SynthSpec, root, chunk: int = 512) -> Path:
         shutil.rmtree(tmp, ignore_errors=True); raise
     return root
 
-# %% ../../nbs/01_synth.ipynb #c038
+def _lines(rows) -> str: return ''.join(f'{r}\n' for r in rows)
+
+# %% ../../nbs/01_synth.ipynb #c034
+def write_sysu_layout(spec: SynthSpec, root, chunk: int = 512) -> Path:
+    "Render `spec` into a SYSU-MM01-style folder `root` (JPEG quality 95); returns `root`."
+    files = [(i, f'cam{spec.cams[i]}/{spec.pids[i]:04d}/{spec.num[i]:04d}.jpg') for i in range(len(spec))]
+    rng = np.random.default_rng([spec.meta['seed'], 3])
+    val = np.sort(rng.choice(spec.train_ids, max(1, round(len(spec.train_ids) / 5)), replace=False))
+    ids = dict(train_id=np.setdiff1d(spec.train_ids, val), val_id=val, test_id=spec.test_ids)
+    texts = {f'exp/{k}.txt': _lines([','.join(str(int(i)) for i in v)]) for k, v in ids.items()}
+    return _write_tree(spec, root, files, texts, dict(name='sysu'), chunk)
+
+# %% ../../nbs/01_synth.ipynb #c037
+_REGDB_DIRS = {int(Modality.VIS): ('Visible', 'v'), int(Modality.IR): ('Thermal', 't')}
+_VIEWS = ('front', 'side', 'back')
+
+def _regdb_split(ids, trial: int, seed: int = 0):
+    "Sorted (train, test) halves of `ids` for RegDB trial `trial`."
+    perm = np.random.default_rng([seed, trial]).permutation(ids); h = len(ids) // 2
+    return np.sort(perm[:h]), np.sort(perm[h:])
+
+def write_regdb_layout(spec: SynthSpec, root, n_per_modality: int = 10, trials: int = 10, seed: int = 0,
+                       chunk: int = 512) -> Path:
+    "Render `spec` into a RegDB-style folder `root` (BMP, `trials` random half splits of all ids); returns `root`."
+    ids = np.union1d(spec.train_ids, spec.test_ids)
+    files, paths = [], {m: {} for m in _REGDB_DIRS}           # paths[modality][pid] = relative paths
+    for pid in ids:
+        gender = 'female' if spec.ident['hair_long'][np.flatnonzero(spec.ident['pid'] == pid)[0]] else 'male'
+        for m, (folder, tag) in _REGDB_DIRS.items():
+            recs = np.flatnonzero((spec.pids == pid) & (spec.modality == m))
+            recs = recs[np.lexsort((spec.cams[recs], spec.num[recs]))]     # one per camera in turn
+            pick = recs[np.arange(n_per_modality) % len(recs)]
+            paths[m][pid] = [f'{folder}/{pid}/{gender}_{_VIEWS[spec.img["view"][i]]}_{tag}_{n:05d}_{pid}.bmp'
+                             for n, i in enumerate(pick, 1)]
+            files += zip(pick.tolist(), paths[m][pid])
+    texts = {}
+    for t in range(1, trials + 1):
+        for split, sid in zip(('train', 'test'), _regdb_split(ids, t, seed)):
+            for m, (folder, _) in _REGDB_DIRS.items():
+                texts[f'idx/{split}_{folder.lower()}_{t}.txt'] = _lines(f'{p} {l}' for l, pid in enumerate(sid)
+                                                                        for p in paths[m][pid])
+    layout = dict(name='regdb', n_per_modality=n_per_modality, trials=trials, seed=seed)
+    return _write_tree(spec, root, files, texts, layout, chunk)
+
+# %% ../../nbs/01_synth.ipynb #c040
+def _llcm_name(spec, i) -> str:
+    pid, cam, tag = int(spec.pids[i]), int(spec.cams[i]), 'nir' if spec.modality[i] == Modality.IR else 'vis'
+    return f'{pid:04d}/{pid:04d}_c{cam:02d}_s{200000 + pid:06d}_f{int(spec.num[i]):04d}_{tag}.jpg'
+
+def write_llcm_layout(spec: SynthSpec, root, chunk: int = 512) -> Path:
+    "Render `spec` into an LLCM-style folder `root` (JPEG quality 95); returns `root`."
+    tr = np.isin(spec.pids, spec.train_ids); ir = spec.modality == int(Modality.IR)
+    files = [(i, f'{"nir" if ir[i] else "vis"}/{_llcm_name(spec, i)}' if tr[i] else
+                 f'test_{"nir" if ir[i] else "vis"}/cam{spec.cams[i]}/{_llcm_name(spec, i)}') for i in range(len(spec))]
+    texts = {f'idx/train_{m}.txt': _lines(f'{files[i][1]} {np.searchsorted(spec.train_ids, spec.pids[i])}'
+                                          for i in np.flatnonzero(tr & (ir == (m == 'nir')))) for m in ('vis', 'nir')}
+    texts['idx/test_id.txt'] = _lines([','.join(str(int(i)) for i in spec.test_ids)])
+    return _write_tree(spec, root, files, texts, dict(name='llcm'), chunk)
+
+# %% ../../nbs/01_synth.ipynb #c046
 def raw_pixel_rank1(spec, imgs, qmask, gmask, size=(32, 16)) -> float:
     "Rank-1 of cosine nearest neighbour on downsampled raw pixels; same-camera gallery images are skipped."
     f = torch.nn.functional.adaptive_avg_pool2d(torch.as_tensor(imgs).float(), size).flatten(1)

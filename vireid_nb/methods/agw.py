@@ -46,8 +46,8 @@ class AGW(Method):
     def build_model(self, cfg: Config, n_classes: int) -> nn.Module:
         return AGWNet(n_classes, cfg.backbone, cfg.pretrained)
 
-    def loss(self, out, labels, modality, cfg):
-        l_id, l_tri = id_loss(out['logits'], labels), wrt_loss(out['feat'], labels)
+    def loss(self, out, batch, cfg):
+        l_id, l_tri = id_loss(out['logits'], batch['labels']), wrt_loss(out['feat'], batch['labels'])
         return dict(loss=l_id + l_tri, id=l_id, tri=l_tri)
 
 METHODS.register('agw', AGW())

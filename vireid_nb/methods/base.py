@@ -19,8 +19,8 @@ SHARED_PRESETS = {
                   momentum=0.9, optimizer='sgd', warmup_epochs=0, milestones=(), gamma=0.1, amp=True,
                   selection='last', val_ids=0, eval_trials=2, flip_test=False),
     'demo': dict(synth_size='demo', img_size=(128, 64), backbone='resnet18', pretrained=None, epochs=12,
-                 ids_per_batch=8, imgs_per_modality=4, lr=0.05, backbone_lr_mult=1.0, weight_decay=5e-4,
-                 momentum=0.9, optimizer='sgd', warmup_epochs=2, milestones=(8, 11), gamma=0.1, amp=True,
+                 ids_per_batch=8, imgs_per_modality=4, lr=0.02, backbone_lr_mult=1.0, weight_decay=5e-4,
+                 momentum=0.9, optimizer='sgd', warmup_epochs=1, milestones=(9,), gamma=0.1, amp=True,
                  selection='last', val_ids=0, eval_trials=10, flip_test=False),
 }
 
@@ -41,12 +41,14 @@ class Method:
 
     def build_model(self, cfg: Config, n_classes: int) -> nn.Module: raise NotImplementedError
 
-    def augment(self, x: torch.Tensor, modality: torch.Tensor, gen: torch.Generator, cfg: Config) -> torch.Tensor:
-        "Training augmentation of a float batch in [0, 1] on the device. Methods add their own here."
-        return base_augment(x, gen)
+    def augment(self, batch: dict, gen: torch.Generator, cfg: Config) -> dict:
+        """Training augmentation on the device. `batch` holds `x` (float images in [0, 1]), `labels` and
+        `modality`; a method may change the images or add images (with their labels and modalities)."""
+        batch['x'] = base_augment(batch['x'], gen)
+        return batch
 
-    def loss(self, out: dict, labels: torch.Tensor, modality: torch.Tensor, cfg: Config) -> dict:
-        "Named loss terms; 'loss' is the total that is minimised."
+    def loss(self, out: dict, batch: dict, cfg: Config) -> dict:
+        "Named loss terms of the model's output on `batch`; 'loss' is the total that is minimised."
         raise NotImplementedError
 
     def param_groups(self, model: nn.Module, cfg: Config) -> list:
