@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from vireid_nb.data import synth
 
-ROOT = Path(__file__).resolve().parents[1]
+from papermill_cli import ROOT, NBS, papermill
 WRITERS = {'sysu': synth.write_sysu_layout, 'regdb': synth.write_regdb_layout, 'llcm': synth.write_llcm_layout}
 PROTOCOLS = {'sysu': ['sysu/all', 'sysu/indoor'], 'regdb': ['regdb/vis2ir', 'regdb/ir2vis'],
              'llcm': ['llcm/ir2vis', 'llcm/vis2ir']}
@@ -20,9 +20,9 @@ def spec():
 def test_synthetic_tree_trains_through_train_notebook(tmp_path, spec, dataset):
     tree = WRITERS[dataset](spec, tmp_path / dataset)
     out = tmp_path / 'run'
-    p = subprocess.run([sys.executable, '-m', 'papermill', '--no-progress-bar', 'train.ipynb', str(tmp_path / 'out.ipynb'),
+    p = papermill(['train.ipynb', str(tmp_path / 'out.ipynb'),
                         '-p', 'dataset', dataset, '-p', 'data_root', str(tree), '-p', 'preset', 'smoke',
-                        '-p', 'out_dir', str(out)], cwd=ROOT / 'nbs', capture_output=True, text=True)
+                        '-p', 'out_dir', str(out)], cwd=ROOT / 'nbs')
     assert p.returncode == 0, p.stderr[-3000:]
     res = json.loads((out / 'results.json').read_text())
     assert res['dataset'] == dataset

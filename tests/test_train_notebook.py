@@ -4,9 +4,7 @@ from pathlib import Path
 import pytest
 import papermill as pm
 
-ROOT = Path(__file__).resolve().parents[1]
-NBS = ROOT / 'nbs'
-PAPERMILL = [sys.executable, '-m', 'papermill', '--no-progress-bar']
+from papermill_cli import ROOT, NBS, papermill
 
 SCHEMA = {'method', 'dataset', 'preset', 'seed', 'device', 'selection', 'selected_epoch', 'train_seconds',
           'train_images_per_second', 'results'}
@@ -16,7 +14,7 @@ PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1',
 
 def _run(args, cwd):
     t0 = time.time()
-    p = subprocess.run(PAPERMILL + args, cwd=cwd, capture_output=True, text=True)
+    p = papermill(args, cwd=cwd)
     return p, time.time() - t0
 
 
@@ -53,7 +51,7 @@ def test_from_repository_root_with_default_out_dir(tmp_path):
 
 
 @pytest.mark.parametrize('args, message', [
-    (['-p', 'method', 'rfm'], 'valid methods: agw'),
+    (['-p', 'method', 'agww'], 'valid methods: agw'),
     (['-p', 'dataset', 'market'], 'valid datasets:'),
     (['-p', 'preset', 'fast'], 'valid presets: smoke, demo, paper'),
     (['-p', 'epochz', '3'], 'valid parameters:'),

@@ -8,7 +8,9 @@ import math
 import torch
 
 # %% auto #0
-__all__ = ['ERASE_FILL', 'random_flip', 'random_pad_crop', 'random_boxes', 'box_mask', 'random_erasing', 'base_augment']
+__all__ = ['ERASE_FILL', 'GRAY_WEIGHTS', 'COPY_R', 'COPY_G', 'COPY_B', 'GRAY', 'KEEP', 'CAJ_ERASE_FILL', 'random_flip',
+           'random_pad_crop', 'random_boxes', 'box_mask', 'random_erasing', 'base_augment', 'channel_mix',
+           'channel_exchange', 'channel_adap_gray', 'channel_random_erasing']
 
 # %% ../nbs/04_augment.ipynb #c005
 def _rand(n, gen, device, *shape):
@@ -69,3 +71,52 @@ def base_augment(x: torch.Tensor, gen=None, pad: int = 10, flip: bool = True, er
     if flip: x = random_flip(x, gen)
     if erase_p > 0: x = random_erasing(x, gen, erase_p)
     return x
+
+# %% ../nbs/04_augment.ipynb #c019
+GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)   # the gray conversion the official CAJ code uses
+COPY_R, COPY_G, COPY_B, GRAY, KEEP = range(5)
+
+def _mix_matrices(dtype, device) -> torch.Tensor:
+    "(5, 3, 3) channel-mixing matrices, indexed by COPY_R, COPY_G, COPY_B, GRAY, KEEP."
+    m = torch.zeros(5, 3, 3, dtype=dtype, device=device)
+    for c in range(3): m[c, :, c] = 1.0
+    m[GRAY] = torch.tensor(GRAY_WEIGHTS, dtype=dtype, device=device)[None].expand(3, 3)
+    m[KEEP] = torch.eye(3, dtype=dtype, device=device)
+    return m
+
+def channel_mix(x: torch.Tensor, choice: torch.Tensor, space: str = 'unit') -> torch.Tensor:
+    "Per image, copy a channel to all three / write gray / keep, as `choice` (B,) ∈ {COPY_R, COPY_G, COPY_B, GRAY, KEEP} says."
+    if space not in ('unit', 'normalized'): raise ValueError(f"space={space!r} is not valid; choose one of unit, normalized")
+    if space == 'normalized':
+        from vireid_nb.models.backbone import IMAGENET_MEAN, IMAGENET_STD
+        mean = torch.tensor(IMAGENET_MEAN, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+        return channel_mix((x - mean) / std, choice) * std + mean
+    return torch.einsum('bij,bjhw->bihw', _mix_matrices(x.dtype, x.device)[choice], x)
+
+def _gate(choice, gen, device, p):
+    return torch.where(_rand(len(choice), gen, device) < p, choice, torch.full_like(choice, KEEP))
+
+def channel_exchange(x: torch.Tensor, gen=None, gray: int = 2, p: float = 1.0, space: str = 'unit') -> torch.Tensor:
+    "CAJ's `ChannelExchange`: k ~ U{0..gray}; copy channel k to all three (k ≤ 2) or write gray (k > 2); gated by `p`."
+    k = (_rand(len(x), gen, x.device) * (gray + 1)).long().clamp(max=gray)
+    return channel_mix(x, _gate(k.clamp(max=GRAY), gen, x.device, p), space)
+
+def channel_adap_gray(x: torch.Tensor, gen=None, gray_p: float = 0.5, p: float = 1.0, space: str = 'unit') -> torch.Tensor:
+    "CAJ's `ChannelAdapGray`: k ~ U{0..3}; copy channel k (k ≤ 2), else gray with prob. `gray_p`, else keep; gated by `p`."
+    n = len(x)
+    k = (_rand(n, gen, x.device) * 4).long().clamp(max=3)
+    k = torch.where(k == 3, torch.where(_rand(n, gen, x.device) < gray_p, GRAY, KEEP), k)
+    return channel_mix(x, _gate(k, gen, x.device, p), space)
+
+# %% ../nbs/04_augment.ipynb #c022
+def _caj_erase_fill():
+    from vireid_nb.models.backbone import IMAGENET_MEAN, IMAGENET_STD
+    return tuple(round(m + s * v, 4) for m, s, v in zip(IMAGENET_MEAN, IMAGENET_STD, ERASE_FILL))
+
+CAJ_ERASE_FILL = _caj_erase_fill()   # the pixel value of what CAJ's ChannelRandomErasing writes after normalisation
+
+def channel_random_erasing(x: torch.Tensor, gen=None, p: float = 0.5, area=(0.02, 0.4), aspect=(0.3, 1 / 0.3),
+                           fill=CAJ_ERASE_FILL) -> torch.Tensor:
+    "CAJ's `ChannelRandomErasing` on [0, 1] images: random erasing with the per-channel official fill."
+    return random_erasing(x, gen, p, area, aspect, fill)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import os, json, random, dataclasses, hashlib, tempfile, ast
+import os, json, math, random, dataclasses, hashlib, tempfile, ast
 from dataclasses import dataclass, field, asdict
 from enum import IntEnum
 from pathlib import Path
@@ -14,8 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['METHODS', 'DATASETS', 'PRESETS', 'CONFIG_FIELDS', 'Modality', 'project_root', 'data_dir', 'runs_dir', 'atomic_write',
-           'save_json', 'stable_hash', 'seed_everything', 'get_device', 'Registry', 'Config', 'make_config',
-           'validate_config', 'save_config', 'load_config']
+           'save_json', 'stable_hash', 'seed_everything', 'get_device', 'Registry', 'Config', 'Range', 'check_params',
+           'make_config', 'validate_config', 'save_config', 'load_config']
 
 # %% ../nbs/00_core.ipynb #c005
 class Modality(IntEnum):
@@ -168,7 +168,49 @@ def _parse_tuple(v):
     if isinstance(v, str): v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
     return tuple(int(x) for x in (v if isinstance(v, (list, tuple)) else (v,)))
 
-# %% ../nbs/00_core.ipynb #c022
+# %% ../nbs/00_core.ipynb #c023
+@dataclass(frozen=True)
+class Range:
+    "Allowed numeric interval [lo, hi] of a method parameter (None: open)."
+    lo: float | None = None
+    hi: float | None = None
+    def __str__(self): return f"[{'-∞' if self.lo is None else self.lo}, {'∞' if self.hi is None else self.hi}]"
+
+_TRUE, _FALSE = ('true', '1', 'yes'), ('false', '0', 'no')
+
+def _coerce(name, v, default):
+    if isinstance(default, bool):
+        if isinstance(v, bool): return v
+        if isinstance(v, (int, float)) and v in (0, 1): return bool(v)
+        if isinstance(v, str) and v.strip().lower() in _TRUE + _FALSE: return v.strip().lower() in _TRUE
+        raise ValueError(f'{name}={v!r} is not valid; choose True or False')
+    if isinstance(default, (int, float)) and v is not None:
+        try: x = float(v)
+        except (TypeError, ValueError): raise ValueError(f'{name}={v!r} is not valid; it must be a number') from None
+        if isinstance(default, int):
+            if not x.is_integer(): raise ValueError(f'{name}={v!r} is not valid; it must be an integer')
+            return int(x)
+        return x
+    if isinstance(default, str) and isinstance(v, str) and v.strip().lower() == 'none': return None
+    return v
+
+def check_params(defaults: dict, given: dict, rules: dict | None = None, owner: str = 'method') -> dict:
+    "`defaults` updated with `given`, each value converted to its default's type and checked against `rules`."
+    unknown = sorted(set(given) - set(defaults))
+    if unknown: raise ValueError(f"unknown parameter(s) {unknown} for {owner}; its parameters are: {', '.join(sorted(defaults)) or '(none)'}")
+    out = dict(defaults)
+    for k, v in given.items():
+        v = _coerce(k, v, defaults[k]); rule = (rules or {}).get(k)
+        if v is None and isinstance(rule, tuple) and 'none' in rule: v = 'none'   # `-p mam None` reads as 'none'
+        if isinstance(rule, Range):
+            if v is None or math.isnan(v) or (rule.lo is not None and v < rule.lo) or (rule.hi is not None and v > rule.hi):
+                raise ValueError(f'{owner} parameter {k}={given[k]!r} is not valid; it must be in {rule}')
+        elif rule is not None and v not in rule:
+            raise ValueError(f"{owner} parameter {k}={given[k]!r} is not valid; choose one of {', '.join(map(str, rule))}")
+        out[k] = v
+    return out
+
+# %% ../nbs/00_core.ipynb #c025
 _NONE_IS_A_VALUE = ('pretrained',)
 
 def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo', **overrides) -> Config:
@@ -185,19 +227,18 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
     if unknown:
         raise ValueError(f"unknown parameter(s) {unknown}; valid parameters: {', '.join(CONFIG_FIELDS[:-1])}"
                          + (f"; parameters of method {method!r}: {', '.join(sorted(m.params))}" if m.params else ''))
-    bad_mp = sorted(set(mp) - set(m.params))
-    if bad_mp: raise ValueError(f"unknown parameter(s) {bad_mp} for method {method!r}; "
-                                f"its parameters are: {', '.join(sorted(m.params)) or '(none)'}")
     cfg = Config(method=method, dataset=dataset, preset=preset)
     # None (or 'preset') keeps the preset's value; for `pretrained`, None explicitly means "from scratch"
     given = {k: v for k, v in overrides.items() if not (isinstance(v, str) and v == 'preset')
              and (v is not None or k in _NONE_IS_A_VALUE)}
-    for k, v in {**m.defaults(preset, dataset), **given}.items():
+    preset_vals = dict(m.defaults(preset, dataset))
+    preset_mp = preset_vals.pop('method_params', {})     # a preset may set method parameters too
+    for k, v in {**preset_vals, **given}.items():
         setattr(cfg, k, v)
-    cfg.method_params = {**m.params, **mp}
+    cfg.method_params = check_params(m.params, {**preset_mp, **mp}, getattr(m, 'param_rules', None), f'method {method!r}')
     return validate_config(cfg)
 
-# %% ../nbs/00_core.ipynb #c023
+# %% ../nbs/00_core.ipynb #c026
 def validate_config(cfg: Config) -> Config:
     "Normalise types and check values; raise `ValueError` naming the field and what is allowed."
     for k, choices in _CHOICES.items():
@@ -230,7 +271,7 @@ def validate_config(cfg: Config) -> Config:
         cfg.data_root = str(data_dir() / cfg.dataset)
     return cfg
 
-# %% ../nbs/00_core.ipynb #c026
+# %% ../nbs/00_core.ipynb #c029
 def save_config(cfg: Config, path):
     "Write the resolved config as JSON next to the results."
     return save_json(cfg.to_dict(), path)

@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pairwise_distance', 'id_loss', 'wrt_loss', 'hard_triplet_loss']
+__all__ = ['pairwise_distance', 'id_loss', 'wrt_loss', 'hard_triplet_loss', 'center_loss', 'cross_center_loss',
+           'hetero_center_loss']
 
 # %% ../nbs/07_losses.ipynb #c005
 def pairwise_distance(x: torch.Tensor, y: torch.Tensor | None = None, eps: float = 1e-12) -> torch.Tensor:
@@ -44,3 +45,49 @@ def hard_triplet_loss(feat: torch.Tensor, labels: torch.Tensor, margin: float = 
     far_pos = d.masked_fill(~pos, float('-inf')).amax(1)
     close_neg = d.masked_fill(pos, float('inf')).amin(1)
     return F.relu(far_pos - close_neg + margin).mean()
+
+# %% ../nbs/07_losses.ipynb #c018
+def _batch_centers(feat: torch.Tensor, labels: torch.Tensor, select: torch.Tensor | None = None):
+    "Per item: the mean feature of its identity over the items in `select` (n, d), and whether that set was non-empty (n,)."
+    select = torch.ones_like(labels, dtype=torch.bool) if select is None else select
+    ids, inv = labels.unique(return_inverse=True)
+    onehot = F.one_hot(inv, len(ids)).T.to(feat.dtype) * select.to(feat.dtype)[None]      # (n_ids, n)
+    counts = onehot.sum(1)
+    centers = (onehot @ feat) / counts.clamp(min=1)[:, None]
+    return centers[inv], counts[inv] > 0
+
+def _dist(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    return (a - b).pow(2).sum(-1).clamp(min=eps).sqrt()
+
+def _reduce(total: torch.Tensor, n: int, reduction: str) -> torch.Tensor:
+    if reduction not in ('mean', 'sum'): raise ValueError(f"reduction must be 'mean' or 'sum', got {reduction!r}")
+    return total / n if reduction == 'mean' else total
+
+def center_loss(feat: torch.Tensor, labels: torch.Tensor, reduction: str = 'mean', detach_centers: bool = False) -> torch.Tensor:
+    "Eq. 5: ½ Σ_i D(f_i, c_{y_i}), c_y the batch mean of identity y (both modalities); 'mean' divides by N."
+    c, _ = _batch_centers(feat, labels)
+    if detach_centers: c = c.detach()
+    return _reduce(0.5 * _dist(feat, c).sum(), len(feat), reduction)
+
+def cross_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, reduction: str = 'mean',
+                      detach_centers: bool = False) -> torch.Tensor:
+    """Eq. 6: ½ (Σ_VIS D(f_i, c^n_{y_i}) + Σ_IR D(f_i, c^v_{y_i})): each feature to its identity's centre in the
+    *other* modality (batch means). Items whose identity has no image of the other modality are skipped."""
+    vis = modality == 0
+    c_v, has_v = _batch_centers(feat, labels, vis)
+    c_n, has_n = _batch_centers(feat, labels, ~vis)
+    other, has = torch.where(vis[:, None], c_n, c_v), torch.where(vis, has_n, has_v)
+    if detach_centers: other = other.detach()
+    return _reduce(0.5 * (_dist(feat, other) * has.to(feat.dtype)).sum(), len(feat), reduction)
+
+def hetero_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, reduction: str = 'sum') -> torch.Tensor:
+    """HC-loss (Zhu et al. 2020): Σ_y ‖c^v_y − c^n_y‖² over the identities with both modalities in the batch.
+    'sum' is the original (RFM Table IV's HC-Loss(0.5)); 'mean' divides by the batch size N (HC-Loss*(3.0))."""
+    vis = modality == 0
+    ids, inv = labels.unique(return_inverse=True)
+    oh = F.one_hot(inv, len(ids)).T.to(feat.dtype)
+    nv, nn_ = (oh * vis.to(feat.dtype)).sum(1), (oh * (~vis).to(feat.dtype)).sum(1)
+    c_v = (oh * vis.to(feat.dtype)) @ feat / nv.clamp(min=1)[:, None]
+    c_n = (oh * (~vis).to(feat.dtype)) @ feat / nn_.clamp(min=1)[:, None]
+    both = ((nv > 0) & (nn_ > 0)).to(feat.dtype)
+    return _reduce(((c_v - c_n).pow(2).sum(1) * both).sum(), len(feat), reduction)

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import torch
 import torch.nn as nn
-from ..core import Config, METHODS
+from ..core import Config, METHODS, check_params
 from ..augment import base_augment
 
 # %% auto #0
@@ -29,6 +29,11 @@ class Method:
     "Base class: presets, model, augmentation and loss of one VI-ReID method."
     name: str = ''
     params: dict = {}            # method-specific parameters and their defaults (`-p <name> <value>`)
+    param_rules: dict = {}       # allowed values (a tuple) or a `Range` per parameter; checked by `make_config`
+
+    def checked(self, cfg: Config) -> dict:
+        "The run's method parameters, converted and checked (as `make_config` does)."
+        return check_params(self.params, cfg.method_params or {}, self.param_rules, f'method {self.name!r}')
 
     def paper_defaults(self, dataset: str) -> dict:
         "The paper's recipe for `dataset` (Config fields)."

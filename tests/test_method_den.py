@@ -1,0 +1,82 @@
+"DEN end to end: train.ipynb under papermill with `-p method den`, its choices, and bad values."
+import csv, json, subprocess, sys, time
+from pathlib import Path
+import pytest
+import papermill as pm
+
+from papermill_cli import ROOT, NBS, papermill
+PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1', 'rank5', 'rank10', 'rank20',
+                 'mAP', 'mINP', 'per_trial'}
+
+
+def _run(args, tmp_path, name):
+    out = tmp_path / name
+    t0 = time.time()
+    p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'den',
+                                    '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
+    assert p.returncode == 0, p.stderr[-3000:]
+    print(f'den smoke run {args}: {time.time() - t0:.1f} s')
+    hist = list(csv.DictReader((out / 'history.csv').open()))
+    return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), hist
+
+
+def test_smoke(tmp_path):
+    res, cfg, hist = _run([], tmp_path, 'run')
+    assert (res['method'], res['dataset'], res['preset']) == ('den', 'synth', 'smoke')
+    mp = cfg['method_params']
+    assert (mp['ird_form'], mp['ht_margin'], mp['w_ird'], mp['m_pe'], mp['m_ne']) == ('push', 0.5, 0.25, 0.1, 0.5)
+    assert [r['protocol'] for r in res['results']] == ['synth/ir2vis', 'synth/vis2ir']
+    for r in res['results']:
+        assert PROTOCOL_KEYS <= set(r)
+        assert 0 <= r['rank1'] <= r['rank5'] <= r['rank10'] <= r['rank20'] <= 100
+    assert len(hist) == 2                                      # 2 epochs
+    for k in ('loss', 'id', 'ht', 'ird', 'pe', 'ne'):
+        assert k in hist[0], k
+    for row in hist:
+        total = float(row['id']) + 0.5 * float(row['ht']) + 0.25 * float(row['ird'])
+        assert abs(float(row['loss']) - total) < 1e-3 * max(1.0, total)
+
+
+def test_alternative_form_and_no_ird(tmp_path):
+    res, cfg, hist = _run(['-p', 'ird_form', 'pull', '-p', 'w_ird', '0', '-p', 'ht_mining', 'cross',
+                           '-p', 'use_hg', 'False', '-p', 'epochs', '1', '-p', 'eval_trials', '1'], tmp_path, 'alt')
+    mp = cfg['method_params']
+    assert (mp['ird_form'], mp['w_ird'], mp['ht_mining'], mp['use_hg']) == ('pull', 0, 'cross', False)
+    assert res['results'][0]['trials'] == 1
+    row = hist[0]
+    assert float(row['ird']) > 0                               # still logged ...
+    assert abs(float(row['loss']) - float(row['id']) - 0.5 * float(row['ht'])) < 1e-3   # ... but not in the total
+
+
+def test_bad_form_stops_with_allowed_values(tmp_path):
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        pm.execute_notebook(str(NBS / 'train.ipynb'), str(tmp_path / 'out.ipynb'), progress_bar=False,
+                            parameters=dict(method='den', preset='smoke', ird_form='hinge', out_dir=str(tmp_path / 'x')))
+    assert 'ird_form' in str(e.value) and 'choose one of push, pull, center' in str(e.value)
+    assert not (tmp_path / 'x' / 'history.csv').exists()      # stopped before training
+
+
+@pytest.mark.parametrize('kw, message', [
+    (dict(ird_form='ball'), 'choose one of push, pull, center'),
+    (dict(ht_mining='semi'), 'choose one of all, cross'),
+    (dict(use_hg='maybe'), 'choose True or False'),
+    (dict(ird_normalize=3), 'choose True or False'),
+    (dict(hg_gray_p=1.5), 'hg_gray_p'),
+    (dict(hue_range=270), 'hue_range'),
+    (dict(m_pe=-0.1), 'm_pe'),
+    (dict(w_ht='heavy'), 'it must be a number'),
+])
+def test_bad_values_in_process(kw, message):
+    from vireid_nb.core import make_config, METHODS
+    import vireid_nb.methods  # noqa: F401
+    with pytest.raises(ValueError) as e:
+        METHODS.get('den').build_model(make_config('den', 'synth', 'smoke', **kw), 3)
+    assert message in str(e.value)
+
+
+def test_unknown_parameter_lists_den_parameters():
+    from vireid_nb.core import make_config
+    import vireid_nb.methods  # noqa: F401
+    with pytest.raises(ValueError) as e:
+        make_config('den', 'synth', 'smoke', m_pee=0.1)
+    assert 'ird_form' in str(e.value) and 'm_pe' in str(e.value)
