@@ -32,7 +32,20 @@ def extract_features(model, images, modality, idx, device, batch_size: int = 256
             feats.append(F.normalize(f, dim=1).cpu())
     finally:
         model.train(was_training)
-    return torch.cat(feats) if feats else torch.empty(0, 0)
+    out = torch.cat(feats) if feats else torch.empty(0, 0)
+    zero = out.abs().sum(1) == 0
+    if len(out) > 1 and (zero.float().mean() > 0.5 or bool((out.std(0) == 0).all())):
+        # every distance would tie and the ranking would follow the gallery's order: numbers without meaning
+        raise FloatingPointError(
+            f'degenerate features: {int(zero.sum())} of {len(out)} are all zero, or all images get the same feature '
+            '(e.g. a ReLU that is dead in eval mode); the model cannot be evaluated')
+    bad = ~torch.isfinite(out).all(1)
+    if bad.any():   # never rank NaN distances into a results.json
+        raise FloatingPointError(
+            f'{int(bad.sum())} of {len(out)} features are not finite (NaN/inf) in eval mode: the model has diverged, '
+            'or its BatchNorm running statistics are not meaningful yet (too few iterations at too high a learning '
+            'rate). Train longer or with a lower lr.')
+    return out
 
 # %% ../nbs/10_evaluate.ipynb #c007
 def _score(p: Protocol, dist, ds: ReIDDataset, q, g, max_rank=20):

@@ -15,7 +15,7 @@ __all__ = ['SHARED_PRESETS', 'Method']
 # %% ../../nbs/20_methods.ipynb #c005
 SHARED_PRESETS = {
     'smoke': dict(synth_size='tiny', img_size=(64, 32), backbone='resnet18', pretrained=None, epochs=2,
-                  ids_per_batch=4, imgs_per_modality=2, lr=0.05, backbone_lr_mult=1.0, weight_decay=5e-4,
+                  ids_per_batch=4, imgs_per_modality=2, lr=0.01, backbone_lr_mult=1.0, weight_decay=5e-4,
                   momentum=0.9, optimizer='sgd', warmup_epochs=0, milestones=(), gamma=0.1, amp=True,
                   selection='last', val_ids=0, eval_trials=2, flip_test=False),
     'demo': dict(synth_size='demo', img_size=(128, 64), backbone='resnet18', pretrained=None, epochs=12,

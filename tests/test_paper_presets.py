@@ -1,0 +1,24 @@
+"""Every method's `paper` preset builds and trains on CPU (one epoch on the tiny synthetic set, from scratch).
+
+Slow (ResNet-50 at the papers' image sizes): skipped unless VIREID_SLOW=1.
+    VIREID_SLOW=1 pytest -q -s tests/test_paper_presets.py
+"""
+import os, time
+import pytest
+from vireid_nb.core import make_config, METHODS
+from vireid_nb.engine import Experiment
+
+pytestmark = pytest.mark.skipif(os.environ.get('VIREID_SLOW') != '1', reason='slow: set VIREID_SLOW=1')
+
+
+@pytest.mark.parametrize('method', ['agw', 'caj', 'rfm', 'den'])
+def test_paper_preset_trains_one_epoch_on_cpu(tmp_path, method):
+    cfg = make_config(method, 'synth', 'paper', synth_size='tiny', epochs=1, pretrained=None, eval_trials=1,
+                      device='cpu', out_dir=str(tmp_path / method))
+    paper = METHODS.get(method).paper_defaults('synth')
+    assert cfg.img_size == paper['img_size'] and cfg.backbone == 'resnet50'      # the paper's recipe is kept
+    t0 = time.time()
+    exp = Experiment(cfg, verbose=False); exp.fit(); res = exp.evaluate()
+    print(f"{method} paper preset, 1 epoch on tiny at {cfg.img_size}: {time.time() - t0:.0f} s, "
+          f"{exp.history[-1]['images_per_s']:.1f} img/s")
+    assert len(res['results']) == 2 and exp.history[-1]['loss'] > 0
