@@ -1,5 +1,5 @@
 """End-to-end: train.ipynb under papermill, as a user runs it (CLI, from nbs/ and from the root)."""
-import json, subprocess, sys, time
+import json, shutil, subprocess, sys, time
 from pathlib import Path
 import pytest
 import papermill as pm
@@ -43,6 +43,7 @@ def test_smoke_from_nbs_dir(tmp_path):
 
 def test_from_repository_root_with_default_out_dir(tmp_path):
     # the documented root form; the default out_dir does not depend on the working directory
+    shutil.rmtree(ROOT / 'runs' / 'agw-synth-smoke-s7', ignore_errors=True)   # this test's own earlier output
     p, _ = _run(['nbs/train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'preset', 'smoke', '-p', 'seed', '7',
                  '-p', 'eval_trials', '1'], ROOT)
     assert p.returncode == 0, p.stderr[-3000:]

@@ -11,7 +11,7 @@ from ..core import Config, METHODS, Modality, Range
 from ..augment import base_augment
 from ..losses import id_loss, hard_triplet_loss, pairwise_distance
 from .base import Method
-from .agw import AGWNet
+from .agw import AGW
 
 # %% auto #0
 __all__ = ['GRAY_WEIGHTS', 'GROUP_VIS', 'GROUP_IR', 'GROUP_HG', 'IRD_FORMS', 'rgb_to_hsv', 'hsv_to_rgb', 'hue_rotate', 'to_gray',
@@ -116,21 +116,16 @@ def ird_loss(feat, labels, group, m_pe: float = 0.1, m_ne: float = 0.5, form: st
 _RULES = dict(ird_form=IRD_FORMS, ht_mining=('all', 'cross'), w_id=Range(0), w_ht=Range(0), w_ird=Range(0),
               ht_margin=Range(0), m_pe=Range(0), m_ne=Range(0), hue_range=Range(0, 180), hg_gray_p=Range(0, 1))
 
-class DEN(Method):
+class DEN(AGW):   # the AGW network and recipe, with DEN's batch and losses
     name = 'den'
     params = dict(w_id=1.0, w_ht=0.5, w_ird=0.25, ht_margin=0.5, ht_mining='all', m_pe=0.1, m_ne=0.5,
                   ird_form='push', ird_normalize=True, use_hg=True, hue_range=180.0, hg_gray_p=0.5)
     param_rules = _RULES
 
     def paper_defaults(self, dataset: str) -> dict:
-        # Supp. §3 (one recipe for SYSU-MM01 and RegDB); backbone_lr_mult as AGW (the supplement is silent)
-        return dict(img_size=(288, 144), backbone='resnet50', pretrained='imagenet', epochs=100,
-                    ids_per_batch=8, imgs_per_modality=4, lr=0.1, backbone_lr_mult=0.1, weight_decay=1e-4,
-                    momentum=0.9, optimizer='sgd', warmup_epochs=10, milestones=(30, 60), gamma=0.1,
-                    eval_trials=10, flip_test=False)
-
-    def build_model(self, cfg: Config, n_classes: int) -> nn.Module:
-        return AGWNet(n_classes, cfg.backbone, cfg.pretrained)
+        # Supp. §3 (one recipe for SYSU-MM01 and RegDB): AGW's, with 100 epochs, wd 1e-4, ÷10 at 30 and 60;
+        # backbone_lr_mult and the 10-epoch warm-up to 0.1 as AGW (the supplement is silent on the former)
+        return {**super().paper_defaults(dataset), 'epochs': 100, 'weight_decay': 1e-4, 'milestones': (30, 60)}
 
     def augment(self, batch: dict, gen: torch.Generator, cfg: Config) -> dict:
         "[V | I] → [V | I | HG] (HG = HueGray copies of V, visible stem), then AGW's augmentation on all."
