@@ -1,11 +1,10 @@
 """The synthetic dataset written to disk in each real layout trains and evaluates through the same readers,
 driven by train.ipynb exactly as a user would run it."""
-import json, subprocess, sys
-from pathlib import Path
+import json
 import pytest
 from vireid_nb.data import synth
 
-from papermill_cli import ROOT, NBS, papermill
+from papermill_cli import ROOT, papermill
 WRITERS = {'sysu': synth.write_sysu_layout, 'regdb': synth.write_regdb_layout, 'llcm': synth.write_llcm_layout}
 PROTOCOLS = {'sysu': ['sysu/all', 'sysu/indoor'], 'regdb': ['regdb/vis2ir', 'regdb/ir2vis'],
              'llcm': ['llcm/ir2vis', 'llcm/vis2ir']}

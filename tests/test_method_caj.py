@@ -1,10 +1,9 @@
 "CAJ end to end: train.ipynb under papermill with `-p method caj`, its choices, and bad values."
-import json, subprocess, sys, time
-from pathlib import Path
+import json, time
 import pytest
 import papermill as pm
 
-from papermill_cli import ROOT, NBS, papermill
+from papermill_cli import NBS, papermill
 
 
 def _run(args, tmp_path, name):
@@ -54,7 +53,6 @@ def test_bad_triplet_stops_with_allowed_values(tmp_path):
 ])
 def test_bad_values_in_process(kw, message):
     from vireid_nb.core import make_config, METHODS
-    import vireid_nb.methods  # noqa: F401
     with pytest.raises(ValueError, match=None) as e:
         METHODS.get('caj').build_model(make_config('caj', 'synth', 'smoke', **kw), 3)
     assert message in str(e.value)
@@ -62,7 +60,6 @@ def test_bad_values_in_process(kw, message):
 
 def test_adp_params_are_method_params():
     from vireid_nb.core import make_config
-    import vireid_nb.methods  # noqa: F401
     cfg = make_config('caj', 'synth', 'smoke', alpha=2, adp_gamma=0.5, square=0)
     assert (cfg.method_params['alpha'], cfg.method_params['adp_gamma'], cfg.method_params['square']) == (2, 0.5, 0)
     assert cfg.gamma == 0.1          # the run's lr-decay `gamma` is untouched

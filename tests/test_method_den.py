@@ -1,10 +1,9 @@
 "DEN end to end: train.ipynb under papermill with `-p method den`, its choices, and bad values."
-import csv, json, subprocess, sys, time
-from pathlib import Path
+import csv, json, time
 import pytest
 import papermill as pm
 
-from papermill_cli import ROOT, NBS, papermill
+from papermill_cli import NBS, papermill
 PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1', 'rank5', 'rank10', 'rank20',
                  'mAP', 'mINP', 'per_trial'}
 
@@ -68,7 +67,6 @@ def test_bad_form_stops_with_allowed_values(tmp_path):
 ])
 def test_bad_values_in_process(kw, message):
     from vireid_nb.core import make_config, METHODS
-    import vireid_nb.methods  # noqa: F401
     with pytest.raises(ValueError) as e:
         METHODS.get('den').build_model(make_config('den', 'synth', 'smoke', **kw), 3)
     assert message in str(e.value)
@@ -76,7 +74,6 @@ def test_bad_values_in_process(kw, message):
 
 def test_unknown_parameter_lists_den_parameters():
     from vireid_nb.core import make_config
-    import vireid_nb.methods  # noqa: F401
     with pytest.raises(ValueError) as e:
         make_config('den', 'synth', 'smoke', m_pee=0.1)
     assert 'ird_form' in str(e.value) and 'm_pe' in str(e.value)

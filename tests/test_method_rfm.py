@@ -1,9 +1,8 @@
 """RFM end to end: train.ipynb under papermill with the smoke preset, its ablation switches, and bad values."""
-import csv, json, subprocess, sys, time
-from pathlib import Path
+import csv, json, time
 import pytest
 
-from papermill_cli import ROOT, NBS, papermill
+from papermill_cli import NBS, papermill
 
 
 def _run(tmp_path, *args):

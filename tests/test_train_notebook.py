@@ -1,6 +1,5 @@
 """End-to-end: train.ipynb under papermill, as a user runs it (CLI, from nbs/ and from the root)."""
-import json, shutil, subprocess, sys, time
-from pathlib import Path
+import json, shutil, time
 import pytest
 import papermill as pm
 

@@ -10,7 +10,7 @@ import torch
 # %% auto #0
 __all__ = ['ERASE_FILL', 'GRAY_WEIGHTS', 'COPY_R', 'COPY_G', 'COPY_B', 'GRAY', 'KEEP', 'CAJ_ERASE_FILL', 'random_flip',
            'random_pad_crop', 'random_boxes', 'box_mask', 'random_erasing', 'base_augment', 'channel_mix',
-           'channel_exchange', 'channel_adap_gray', 'channel_random_erasing']
+           'channel_exchange', 'channel_adap_gray', 'channel_random_erasing', 'to_gray']
 
 # %% ../nbs/04_augment.ipynb #c005
 def _rand(n, gen, device, *shape):
@@ -120,3 +120,9 @@ def channel_random_erasing(x: torch.Tensor, gen=None, p: float = 0.5, area=(0.02
                            fill=CAJ_ERASE_FILL) -> torch.Tensor:
     "CAJ's `ChannelRandomErasing` on [0, 1] images: random erasing with the per-channel official fill."
     return random_erasing(x, gen, p, area, aspect, fill)
+
+# %% ../nbs/04_augment.ipynb #c025
+def to_gray(x: torch.Tensor, weights=GRAY_WEIGHTS) -> torch.Tensor:
+    "Gray level of each pixel, replicated to three channels."
+    w = torch.as_tensor(weights, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
+    return (x * w).sum(1, keepdim=True).expand_as(x).contiguous()

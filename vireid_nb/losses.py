@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pairwise_distance', 'id_loss', 'wrt_loss', 'hard_triplet_loss', 'center_loss', 'cross_center_loss',
+__all__ = ['pairwise_distance', 'id_loss', 'masked_softmax', 'wrt_loss', 'hard_triplet_loss', 'center_loss', 'cross_center_loss',
            'hetero_center_loss']
 
 # %% ../nbs/07_losses.ipynb #c005
@@ -25,7 +25,8 @@ def id_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float =
     return F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
 
 # %% ../nbs/07_losses.ipynb #c011
-def _masked_softmax(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def masked_softmax(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    "Row-wise softmax of `v` over the entries where `mask` holds (rows with none get zeros)."
     v = v.masked_fill(~mask, float('-inf'))
     return torch.softmax(v, dim=1).nan_to_num(0.0)
 
@@ -33,8 +34,8 @@ def wrt_loss(feat: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     "Weighted regularisation triplet loss (AGW, soft margin)."
     d = pairwise_distance(feat)
     pos = labels[:, None] == labels[None]
-    far_pos = (_masked_softmax(d, pos) * d).sum(1)
-    close_neg = (_masked_softmax(-d, ~pos) * d).sum(1)
+    far_pos = (masked_softmax(d, pos) * d).sum(1)
+    close_neg = (masked_softmax(-d, ~pos) * d).sum(1)
     return F.softplus(far_pos - close_neg).mean()
 
 # %% ../nbs/07_losses.ipynb #c015

@@ -57,8 +57,11 @@ class Method:
         raise NotImplementedError
 
     def param_groups(self, model: nn.Module, cfg: Config) -> list:
-        "Backbone parameters at lr × backbone_lr_mult, the rest (necks, classifiers) at lr."
-        bb = {id(p) for p in model.backbone.parameters()} if hasattr(model, 'backbone') else set()
+        """Backbone parameters at lr × backbone_lr_mult, the rest (necks, classifiers) at lr. The backbone is
+        `model.pretrained_modules()` when the model defines it (e.g. RFM's stage-4 copies), else `model.backbone`."""
+        mods = model.pretrained_modules() if hasattr(model, 'pretrained_modules') else \
+               [model.backbone] if hasattr(model, 'backbone') else []
+        bb = {id(p) for m in mods for p in m.parameters()}
         params = [p for p in model.parameters() if p.requires_grad]
         return [dict(params=[p for p in params if id(p) in bb], lr_mult=cfg.backbone_lr_mult, name='backbone'),
                 dict(params=[p for p in params if id(p) not in bb], lr_mult=1.0, name='head')]

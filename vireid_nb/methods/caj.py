@@ -10,17 +10,13 @@ import torch.nn.functional as F
 from ..core import Config, METHODS, Modality, Range
 from ..augment import (random_pad_crop, random_flip, channel_random_erasing, channel_exchange,
                                channel_adap_gray)
-from ..losses import pairwise_distance, id_loss, wrt_loss
+from ..losses import pairwise_distance, id_loss, wrt_loss, masked_softmax
 from .agw import AGW, AGWNet
 
 # %% auto #0
 __all__ = ['adp_margin_loss', 'adp_triplet_loss', 'CAJ']
 
 # %% ../../nbs/24_method_caj.ipynb #c005
-def _weights(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    "Row-wise softmax of `v` over the entries where `mask` holds (rows with none get zeros)."
-    return torch.softmax(v.masked_fill(~mask, float('-inf')), dim=1).nan_to_num(0.0)
-
 def adp_margin_loss(far_pos: torch.Tensor, close_neg: torch.Tensor, gamma: float = 1.0, square: int = 1) -> torch.Tensor:
     "CAJ's soft margin on (weighted far positive, weighted close negative), without the official clamp at 88."
     diff = far_pos - close_neg
@@ -33,8 +29,8 @@ def adp_triplet_loss(feat: torch.Tensor, labels: torch.Tensor, alpha: float = 1.
     "CAJ's adaptive weighted triplet (`TripletLoss_ADP(alpha, gamma, square)`), numerically stable."
     d = pairwise_distance(feat.float())                      # fp32 even under autocast: γ·d² overflows fp16
     pos = labels[:, None] == labels[None]
-    far_pos = (_weights(alpha * d, pos) * d).sum(1)
-    close_neg = (_weights(-alpha * d, ~pos) * d).sum(1)
+    far_pos = (masked_softmax(alpha * d, pos) * d).sum(1)
+    close_neg = (masked_softmax(-alpha * d, ~pos) * d).sum(1)
     return adp_margin_loss(far_pos, close_neg, gamma, square)
 
 # %% ../../nbs/24_method_caj.ipynb #c012

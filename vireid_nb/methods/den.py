@@ -8,18 +8,16 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import Config, METHODS, Modality, Range
-from ..augment import base_augment
+from ..augment import base_augment, to_gray, GRAY_WEIGHTS
 from ..losses import id_loss, hard_triplet_loss, pairwise_distance
 from .base import Method
 from .agw import AGW
 
 # %% auto #0
-__all__ = ['GRAY_WEIGHTS', 'GROUP_VIS', 'GROUP_IR', 'GROUP_HG', 'IRD_FORMS', 'rgb_to_hsv', 'hsv_to_rgb', 'hue_rotate', 'to_gray',
-           'hue_gray', 'cross_hard_triplet_loss', 'group_centres', 'ird_loss', 'DEN']
+__all__ = ['GROUP_VIS', 'GROUP_IR', 'GROUP_HG', 'IRD_FORMS', 'rgb_to_hsv', 'hsv_to_rgb', 'hue_rotate', 'hue_gray',
+           'cross_hard_triplet_loss', 'group_centres', 'ird_loss', 'DEN']
 
 # %% ../../nbs/23_method_den.ipynb #c005
-GRAY_WEIGHTS = (0.2989, 0.5870, 0.1140)
-
 def rgb_to_hsv(x: torch.Tensor, eps: float = 1e-8):
     "Batched RGB (B, 3, H, W) in [0, 1] → hue in [0, 1), saturation, value, each (B, H, W)."
     r, g, b = x.unbind(1)
@@ -43,11 +41,6 @@ def hue_rotate(x: torch.Tensor, degrees: torch.Tensor) -> torch.Tensor:
     h, s, v = rgb_to_hsv(x)
     h = (h + degrees.to(x.dtype).view(-1, 1, 1) / 360.0) % 1.0
     return hsv_to_rgb(h, s, v).clamp(0, 1)
-
-def to_gray(x: torch.Tensor, weights=GRAY_WEIGHTS) -> torch.Tensor:
-    "Gray level 0.2989 R + 0.5870 G + 0.1140 B, replicated to three channels."
-    w = torch.as_tensor(weights, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
-    return (x * w).sum(1, keepdim=True).expand_as(x).contiguous()
 
 def hue_gray(x: torch.Tensor, gen=None, hue_range: float = 180.0, gray_p: float = 0.5) -> torch.Tensor:
     "HueGray images of `x`: a random hue rotation per image, then gray with probability `gray_p` (Supp. §5)."

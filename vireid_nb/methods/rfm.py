@@ -222,11 +222,4 @@ class RFM(Method):
             total = total + terms['id_vis'] + terms['id_ir']
         return dict(loss=total, **terms)
 
-    def param_groups(self, model: nn.Module, cfg: Config) -> list:
-        "The ImageNet-initialised parts (trunk, MAM's stage-4 copies, shared stage 4) at lr × backbone_lr_mult; the rest at lr."
-        pre = {id(p) for mod in model.pretrained_modules() for p in mod.parameters()}
-        params = [p for p in model.parameters() if p.requires_grad]
-        return [dict(params=[p for p in params if id(p) in pre], lr_mult=cfg.backbone_lr_mult, name='backbone'),
-                dict(params=[p for p in params if id(p) not in pre], lr_mult=1.0, name='head')]
-
 METHODS.register('rfm', RFM())
