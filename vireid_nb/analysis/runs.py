@@ -13,7 +13,7 @@ from ..engine import Experiment, load_checkpoint, load_weights
 from ..evaluate import extract_features
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'FEATURES_FILE', 'Run', 'load_run', 'run_features', 'embed_2d']
+__all__ = ['RUN_FILES', 'FEATURES_FILE', 'Run', 'load_run', 'run_features', 'embed_2d', 'model_parts', 'part_features']
 
 # %% ../../nbs/31_run_features.ipynb #c005
 RUN_FILES = ('config.json', 'results.json', 'model.pt')
@@ -143,3 +143,20 @@ def embed_2d(features, method: str = 'tsne', seed: int = 0, n_ids: int | None = 
     else: raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
     xy = est.fit_transform(X).astype(np.float32)
     return dict(xy=xy, rows=rows, pids=None if pids is None else np.asarray(pids)[rows], method=method, params=used)
+
+# %% ../../nbs/31_run_features.ipynb #c022
+def model_parts(model) -> int | None:
+    "Number of part descriptors in `model`'s retrieval feature (from its PCB head), or None."
+    from vireid_nb.models.blocks import PCBHead
+    heads = [m for m in model.modules() if isinstance(m, PCBHead)]
+    return heads[0].parts if heads else None
+
+def part_features(feats, parts: int) -> torch.Tensor:
+    "(N, K, D/K) per-part L2-normalised descriptors from (N, D) features (or a `run_features` dict) of a K-part model."
+    f = feats['f'] if isinstance(feats, dict) else feats
+    f = torch.as_tensor(f).float()
+    if f.ndim != 2: raise ValueError(f'features must be (N, D), got shape {tuple(f.shape)}')
+    if parts is None or int(parts) < 1 or f.shape[1] % int(parts):
+        raise ValueError(f'{f.shape[1]}-d features cannot be cut into {parts} equal parts'
+                         + (' (this method has no parts)' if parts is None else ''))
+    return torch.nn.functional.normalize(f.reshape(len(f), int(parts), -1), dim=2)

@@ -1,0 +1,120 @@
+"""The dashboards in a real browser: JupyterLab on 127.0.0.1 with a token, each dashboard notebook opened in headless
+Debian Chromium (driven by Playwright, pointed at /usr/bin/chromium — no browser is ever downloaded), all cells run,
+then: the plotly figure and the widgets rendered, and clicking the dashboard's update button changed the figure.
+A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp folder); the README's pictures are
+made by this test (`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
+
+Without Chromium the test is skipped with the command that installs it, unless VIREID_REQUIRE_BROWSER=1 (CI sets it)."""
+import json, os, shutil, socket, subprocess, sys, time, urllib.request, secrets
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DASHBOARDS = ['41_dash_augment', '42_dash_bands', '43_dash_embeddings', '44_dash_distances', '45_dash_retrieval',
+              '46_dash_attention']
+CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
+FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+         '--disable-background-networking', '--disable-component-update', '--disable-sync']
+
+if not Path(CHROMIUM).exists():
+    msg = 'Debian chromium is not installed (apt-get install -y chromium)'
+    if os.environ.get('VIREID_REQUIRE_BROWSER') == '1': raise RuntimeError(msg)
+    pytest.skip(msg, allow_module_level=True)
+playwright = pytest.importorskip('playwright.sync_api')
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+@pytest.fixture(scope='module')
+def lab(tmp_path_factory):
+    "A JupyterLab server on a copy of the dashboard notebooks (autosave off: the repository's notebooks stay clean)."
+    root = tmp_path_factory.mktemp('lab')
+    for name in DASHBOARDS:
+        if (ROOT / 'nbs' / f'{name}.ipynb').exists(): shutil.copy(ROOT / 'nbs' / f'{name}.ipynb', root)
+    settings = root / '.settings'
+    for plugin, value in {'@jupyterlab/docmanager-extension/plugin': {'autosave': False},
+                          '@jupyterlab/apputils-extension/notification': {'fetchNews': 'false',
+                                                                          'checkForUpdates': False}}.items():
+        p = settings / f'{plugin}.jupyterlab-settings'; p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(json.dumps(value))
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(root / 'lab.log', 'w')
+    proc = subprocess.Popen(
+        [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1',
+         f'--ServerApp.port={port}', f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
+         f'--LabApp.user_settings_dir={settings}', f'--LabApp.workspaces_dir={root / ".ws"}']
+        + (['--allow-root'] if hasattr(os, 'geteuid') and os.geteuid() == 0 else []),
+        stdout=log, stderr=subprocess.STDOUT, cwd=root)
+    url = f'http://127.0.0.1:{port}'
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f'{url}/api/status?token={token}', timeout=2); break
+            except Exception:
+                if proc.poll() is not None: raise RuntimeError('jupyter lab exited:\n' + (root / 'lab.log').read_text())
+                time.sleep(0.5)
+        else: raise RuntimeError('jupyter lab did not answer in 60 s:\n' + (root / 'lab.log').read_text())
+        yield dict(url=url, token=token, root=root)
+    finally:
+        proc.terminate()
+        try: proc.wait(20)
+        except subprocess.TimeoutExpired: proc.kill()
+        log.close()
+
+@pytest.fixture(scope='module')
+def browser():
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield b
+        b.close()
+
+FIGURE_STATE = """() => Array.from(document.querySelectorAll('.vireid-dash .js-plotly-plot'))
+    .map(gd => JSON.stringify([gd.data, (gd.layout.annotations || []).map(a => a.text), gd.layout.title]))
+    .join('|')"""
+
+def _shot_dir(tmp_path) -> Path:
+    d = Path(os.environ.get('VIREID_SCREENSHOTS') or tmp_path)
+    d.mkdir(parents=True, exist_ok=True); return d
+
+@pytest.mark.parametrize('name', DASHBOARDS)
+def test_dashboard_in_browser(lab, browser, name, tmp_path):
+    page = browser.new_page(viewport={'width': 1500, 'height': 1100})
+    errors = []
+    page.on('pageerror', lambda e: errors.append(str(e)))
+    try:
+        page.goto(f'{lab["url"]}/lab/tree/{name}.ipynb?token={lab["token"]}')
+        page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
+        try:                                 # JupyterLab may ask which kernel to start: the notebook's own
+            page.locator('.jp-Dialog .jp-mod-accept').click(timeout=5_000)
+        except playwright.Error: pass
+        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
+        page.click('.lm-MenuBar-itemLabel:text-is("Run")')
+        page.click('.lm-Menu-itemLabel:text-is("Run All Cells")')
+        # the dashboard is the last cell's output: wait for its figure and widgets (it may train the example run)
+        page.wait_for_selector('.vireid-dash .js-plotly-plot .main-svg', timeout=int(os.environ.get('VIREID_BROWSER_TIMEOUT', 300)) * 1000)
+        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=int(os.environ.get('VIREID_BROWSER_TIMEOUT', 300)) * 1000)
+        tracebacks = page.locator('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]',
+                                  has_text='Traceback').count()
+        assert tracebacks == 0, f'{name}: a cell raised:\n' + page.locator('.jp-OutputArea-output').all_inner_texts()[-1]
+        dash = page.locator('.vireid-dash').last
+        assert dash.locator('.widget-button, .widget-dropdown, .widget-slider').count() >= 2   # controls rendered
+        assert dash.locator('.js-plotly-plot').count() >= 1
+        assert '#b00' not in (dash.locator('.widget-html').last.inner_html() or '')              # no error shown
+        dash.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        before = page.evaluate(FIGURE_STATE)
+        assert before, f'{name}: no plotly data in the page'
+        dash.locator('.vireid-update').first.click()
+        page.wait_for_function(f'(b) => ({FIGURE_STATE})() !== b', arg=before, timeout=120_000)
+        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000)
+        page.wait_for_timeout(1500)                                 # let plotly finish drawing before the picture
+        shot = _shot_dir(tmp_path) / f'{name}.png'
+        dash.screenshot(path=str(shot))
+        assert shot.stat().st_size > 10_000
+        assert not [e for e in errors if 'plotly' in e.lower() or 'widget' in e.lower()], errors
+    except Exception:
+        page.screenshot(path=str(_shot_dir(tmp_path) / f'{name}-FAILED.png'), full_page=True)
+        raise
+    finally:
+        page.close()
