@@ -83,14 +83,24 @@ def test_dashboard_in_browser(lab, browser, name, tmp_path):
     errors = []
     page.on('pageerror', lambda e: errors.append(str(e)))
     try:
-        page.goto(f'{lab["url"]}/lab/tree/{name}.ipynb?token={lab["token"]}')
-        page.wait_for_selector('.jp-Notebook .jp-Cell', timeout=60_000)
-        try:                                 # JupyterLab may ask which kernel to start: the notebook's own
-            page.locator('.jp-Dialog .jp-mod-accept').click(timeout=5_000)
-        except playwright.Error: pass
-        page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=60_000)
-        page.click('.lm-MenuBar-itemLabel:text-is("Run")')
-        page.click('.lm-Menu-itemLabel:text-is("Run All Cells")')
+        # a workspace of its own (reset), so that tabs of other notebooks are not restored beside this one
+        page.goto(f'{lab["url"]}/lab/workspaces/{name}/tree/{name}.ipynb?reset&token={lab["token"]}')
+        idle = '.jp-Notebook-ExecutionIndicator[data-status="idle"]'
+        page.wait_for_selector(f'.jp-Dialog .jp-mod-accept, {idle}', timeout=120_000)
+        if page.locator('.jp-Dialog .jp-mod-accept').count():      # JupyterLab asks which kernel: the notebook's own
+            page.locator('.jp-Dialog .jp-mod-accept').click()
+        page.wait_for_selector(idle, timeout=120_000)
+        page.wait_for_function("""() => /Idle/.test(document.querySelector('#jp-main-statusbar')
+                                                     ?.textContent || '')""", timeout=120_000)
+        for attempt in range(4):                                   # Run > Run All Cells (again if it did not start)
+            page.click('.lm-MenuBar-itemLabel:text-is("Run")')
+            page.click('.lm-Menu-itemLabel:text-is("Run All Cells")')
+            try:
+                page.wait_for_function("""() => Array.from(document.querySelectorAll('.jp-InputArea-prompt'))
+                                              .some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))""", timeout=45_000)
+                break
+            except playwright.Error:
+                if attempt == 3: raise
         # the dashboard is the last cell's output: wait for its figure and widgets (it may train the example run)
         page.wait_for_selector('.vireid-dash .js-plotly-plot .main-svg', timeout=int(os.environ.get('VIREID_BROWSER_TIMEOUT', 300)) * 1000)
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=int(os.environ.get('VIREID_BROWSER_TIMEOUT', 300)) * 1000)

@@ -9,7 +9,8 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['BANDS', 'band_ratio_maps', 'region_fit', 'load_pair', 'stripe_factors', 'sample_stripe_factors']
+__all__ = ['BANDS', 'band_ratio_maps', 'region_fit', 'load_pair', 'stripe_factors', 'sample_stripe_factors', 'feature_gap',
+           'stripe_experiment', 'run_embedder']
 
 # %% ../../nbs/30_band_ratios.ipynb #c005
 BANDS = ('R', 'G', 'B')
@@ -134,3 +135,78 @@ def sample_stripe_factors(n: int, parts: int = 6, low: float = 0.5, high: float 
     if not 0 <= low <= high: raise ValueError(f'need 0 <= low <= high, got {low}, {high}')
     rng = np.random.default_rng(seed)
     return np.repeat(rng.uniform(low, high, (n, 1)), parts, 1) if common else rng.uniform(low, high, (n, parts))
+
+# %% ../../nbs/30_band_ratios.ipynb #c023
+def feature_gap(f, g) -> dict:
+    "Gap between features `f` (originals) and `g` (their modified copies), row-paired, after L2 normalisation."
+    import torch.nn.functional as F
+    f = F.normalize(torch.as_tensor(_np(f), dtype=torch.float64), dim=1)
+    g = F.normalize(torch.as_tensor(_np(g), dtype=torch.float64), dim=1)
+    if f.ndim != 2 or f.shape != g.shape: raise ValueError(f'need two (B, D) feature arrays of one shape, got {tuple(f.shape)} and {tuple(g.shape)}')
+    if len(f) < 2: raise ValueError(f'need at least 2 images for a spread, got {len(f)}')
+    shifts = (f - g).norm(dim=1)
+    c = f.mean(0)
+    spread = float(((f - c) ** 2).sum(1).mean().sqrt())
+    drift = float((g.mean(0) - c).norm())
+    return dict(shift=float(shifts.mean()), centroid=drift / spread if spread > 0 else float('nan'),
+                spread=spread, shifts=shifts.float().numpy())
+
+def _unit_images(images) -> torch.Tensor:
+    x = images if isinstance(images, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(images))
+    if x.ndim != 4 or x.shape[1] != 3: raise ValueError(f'images must be (B, 3, H, W), got shape {tuple(x.shape)}')
+    return x.float() / 255 if x.dtype == torch.uint8 else x.float()
+
+def stripe_experiment(embed, images, parts: int = 6, low: float = 0.5, high: float = 1.5, seed: int = 0,
+                      clip: bool = True, batch_size: int = 256) -> dict:
+    "Fig. 3: features of `images`, of common-factor and of per-part-factor striped copies, and the gap of each."
+    x = _unit_images(images)
+    B, H = x.shape[0], x.shape[2]
+    if isinstance(parts, bool) or not isinstance(parts, (int, np.integer)) or not 1 <= parts <= H:
+        raise ValueError(f'parts must be an integer between 1 and the image height {H}, got {parts!r}')
+    if B < 2: raise ValueError(f'need at least 2 images, got {B}')
+    fac = dict(common=sample_stripe_factors(B, parts, low, high, common=True, seed=[seed, 0]),
+               different=sample_stripe_factors(B, parts, low, high, common=False, seed=[seed, 1]))
+    xs = torch.cat([x] + [stripe_factors(x, fac[k], parts, clip=clip) for k in ('common', 'different')])
+    feats = []
+    with torch.no_grad():
+        for s in range(0, len(xs), batch_size):
+            f = embed(xs[s:s + batch_size])
+            f = f.detach().cpu() if isinstance(f, torch.Tensor) else torch.as_tensor(np.asarray(f))
+            if f.ndim != 2 or len(f) != len(xs[s:s + batch_size]):
+                raise ValueError(f'embed must map a batch of {len(xs[s:s + batch_size])} images to (B, D) features, '
+                                 f'got shape {tuple(f.shape)}')
+            feats.append(f.float())
+    f = torch.cat(feats)
+    if not torch.isfinite(f).all(): raise FloatingPointError('embed returned non-finite (NaN/inf) features')
+    import torch.nn.functional as F
+    f = F.normalize(f, dim=1)
+    out = dict(original=f[:B], common=f[B:2 * B], different=f[2 * B:])
+    gap = {k: feature_gap(out['original'], out[k]) for k in ('common', 'different')}
+    return dict(features=out, factors=fac, gap={k: dict(shift=v['shift'], centroid=v['centroid']) for k, v in gap.items()},
+                shifts={k: v['shifts'] for k, v in gap.items()}, spread=gap['common']['spread'],
+                parts=int(parts), low=float(low), high=float(high), seed=seed, clip=clip)
+
+# %% ../../nbs/30_band_ratios.ipynb #c027
+def run_embedder(run, modality: int = 0, flip: bool | None = None, batch_size: int = 128):
+    "`embed(x)` for `stripe_experiment`: L2-normalised eval-mode features of float (B, 3, H, W) images under `run.model`."
+    import torch.nn.functional as F
+    from vireid_nb.core import Modality
+    mod = Modality(int(modality))                                        # ValueError for anything but VIS / IR
+    model, device = run.model, torch.device(run.device)
+    flip = bool(getattr(run.cfg, 'flip_test', False)) if flip is None else bool(flip)
+
+    @torch.no_grad()
+    def embed(x) -> torch.Tensor:
+        x = _unit_images(x)
+        was_training = model.training; model.eval()
+        feats = []
+        try:
+            for s in range(0, len(x), batch_size):
+                xb = x[s:s + batch_size].to(device)
+                m = torch.full((len(xb),), int(mod), dtype=torch.int64, device=device)
+                f = model(xb, m).float()
+                if flip: f = f + model(xb.flip(-1), m).float()
+                feats.append(F.normalize(f, dim=1).cpu())
+        finally: model.train(was_training)
+        return torch.cat(feats) if feats else torch.empty(0, 0)
+    return embed

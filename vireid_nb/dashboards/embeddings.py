@@ -82,7 +82,8 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
             fig.layout.title = (f'{run.cfg.method.upper()} · {label} · '
                                 f'{"t-SNE" if key[0] == "tsne" else "UMAP"} of {len(np.unique(e["pids"]))} '
                                 f'identities, {len(r)} images')
-        say(status, f'{run.out.name}: {len(r)} test images; ' + ', '.join(f'{k}={v}' for k, v in e['params'].items()))
+        say(status, f'{run.out.name}: {len(r)} test images; ' + ', '.join(f'{k}={v:.3g}' for k, v in e['params'].items()))
+        show_row(int(r[0]))                                     # a thumbnail before the first hover
 
     def show_row(row: int):
         "Show the image and ids of feature row `row` beside the plot."
@@ -98,10 +99,10 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     for t in fig.data: t.on_hover(guarded(status, on_hover))
     for k in ('projection', 'n_ids', 'seed', 'feature'): c[k].observe(guarded(status, draw), 'value')
     c['new'].on_click(guarded(status, lambda _: setattr(c['seed'], 'value', c['seed'].value + 1)))
-    guarded(status, draw)()
     box = W.VBox([W.HBox([c['projection'], c['feature']]), W.HBox([c['n_ids'], c['seed'], c['new']]),
                   W.HBox([fig, W.VBox([thumb, caption], layout=W.Layout(margin='40px 0 0 10px'))]), status])
     box.add_class('vireid-dash')
     box.fig, box.controls, box.status, box.run, box.features = fig, c, status, run, feats
     box.show_row, box.thumb, box.caption, box.embeddings = show_row, thumb, caption, cache
+    guarded(status, draw)()
     return box

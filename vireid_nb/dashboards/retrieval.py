@@ -22,15 +22,16 @@ def retrieval_row(run, ranked: dict, q: int, k: int, label: str = '') -> tuple:
     ds, imgs = run.ds, run.images
     qr = int(ranked['query_records'][q])
     fm, ap = int(ranked['first_match'][q]), ranked['ap'][q]
-    head = f'{label}first match @{fm}' + (f' · AP {ap:.2f}' if np.isfinite(ap) else '') if fm else f'{label}no match'
-    images, titles, borders = [imgs[qr]], [f'{head}<br>query id {ds.pids[qr]} · cam {ds.cams[qr]} {_mod(ds.modality[qr])}'], [QUERY]
+    head = f'match @{fm}' + (f' · AP {ap:.2f}' if np.isfinite(ap) else '') if fm else 'no match'
+    images, borders = [imgs[qr]], [QUERY]
+    titles = [f'<b>{label}</b><br>{head}<br>query id {ds.pids[qr]} · cam {ds.cams[qr]} {_mod(ds.modality[qr])}']
     for j in range(min(k, ranked['index'].shape[1])):
         gi = int(ranked['index'][q, j])
         if gi < 0: break                                     # fewer than k scored gallery items
         gr = int(ranked['gallery_records'][gi])
         ok = ds.pids[gr] == ds.pids[qr]
         images.append(imgs[gr]); borders.append(CORRECT if ok else WRONG)
-        titles.append(f'{j + 1} · d {ranked["dist"][q, j]:.3f}<br>id {ds.pids[gr]} · cam {ds.cams[gr]}')
+        titles.append(f'{j + 1} · d {ranked["dist"][q, j]:.4f}<br>id {ds.pids[gr]} · cam {ds.cams[gr]}')
     return images, titles, borders
 
 # %% ../../nbs/45_dash_retrieval.ipynb #c007
@@ -105,7 +106,7 @@ def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: 
             st['shape'] = shape; holder.children = [st['fig']]; box.fig = st['fig']
         imgs, titles, borders = [], [], []
         for i, (run, r) in enumerate(zip(st['runs'], rs)):
-            a, t, b = retrieval_row(run, r, q, kk, label=f'{"AB"[i]}: {run.cfg.method.upper()} · ')
+            a, t, b = retrieval_row(run, r, q, kk, label=f'{"AB"[i]}: {run.cfg.method.upper()}')
             pad = kk + 1 - len(a)
             imgs += a + [np.ones((3, 2, 1), np.float32)] * pad; titles += t + [''] * pad; borders += b + [None] * pad
         h = int(st['runs'][0].images.shape[2])
