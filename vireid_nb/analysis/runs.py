@@ -4,7 +4,7 @@
 
 # %% ../../nbs/31_run_features.ipynb #c002
 from __future__ import annotations
-import dataclasses, hashlib, json, random, time, warnings
+import dataclasses, hashlib, json, random
 from pathlib import Path
 import numpy as np
 import torch

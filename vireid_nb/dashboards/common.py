@@ -141,7 +141,7 @@ def image_grid(rows: int, cols: int, titles=None, height: int | None = None, wid
     for i in range(rows * cols):
         fig.add_trace(go.Image(source=blank, hoverinfo='skip'), i // cols + 1, i % cols + 1)
     fig.update_xaxes(visible=False); fig.update_yaxes(visible=False)
-    fig.update_layout(margin=dict(l=5, r=5, t=50, b=5), height=height or 260 * rows, width=width,
+    fig.update_layout(margin=dict(l=25, r=5, t=70, b=5), height=height or 260 * rows, width=width,
                       plot_bgcolor='white')
     for a in fig.layout.annotations: a.font.size = 11
     return go.FigureWidget(fig)

@@ -4,7 +4,6 @@
 
 # %% ../../nbs/44_dash_distances.ipynb #c002
 from __future__ import annotations
-from pathlib import Path
 import numpy as np
 from ..analysis.runs import run_features
 from ..analysis.distances import cross_modality_distances

@@ -5,7 +5,6 @@
 # %% ../../nbs/43_dash_embeddings.ipynb #c002
 from __future__ import annotations
 import numpy as np
-import torch
 from ..core import Modality
 from ..analysis.runs import run_features, embed_2d, model_parts, part_features
 from .common import (open_run, dashboard_run, image_widget, show_image, status_line, say,

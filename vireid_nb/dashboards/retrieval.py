@@ -5,7 +5,6 @@
 # %% ../../nbs/45_dash_retrieval.ipynb #c002
 from __future__ import annotations
 import numpy as np
-from ..core import Modality
 from ..analysis.runs import run_features
 from ..analysis.retrieval import run_ranking, hardest_queries
 from .common import (open_run, dashboard_run, status_line, say, guarded, image_grid, set_images,
@@ -15,16 +14,14 @@ from .common import (open_run, dashboard_run, status_line, say, guarded, image_g
 __all__ = ['retrieval_row', 'retrieval_dashboard']
 
 # %% ../../nbs/45_dash_retrieval.ipynb #c005
-def _mod(m) -> str: return Modality(int(m)).name
-
 def retrieval_row(run, ranked: dict, q: int, k: int, label: str = '') -> tuple:
     "Images, titles and border colours of query `q` (index into the protocol's queries) and its top-`k` list."
     ds, imgs = run.ds, run.images
     qr = int(ranked['query_records'][q])
     fm, ap = int(ranked['first_match'][q]), ranked['ap'][q]
-    head = f'match @{fm}' + (f' · AP {ap:.2f}' if np.isfinite(ap) else '') if fm else 'no match'
+    head = f'match @{fm}' + (f'<br>AP {ap:.2f}' if np.isfinite(ap) else '') if fm else 'no match'
     images, borders = [imgs[qr]], [QUERY]
-    titles = [f'<b>{label}</b><br>{head}<br>query id {ds.pids[qr]} · cam {ds.cams[qr]} {_mod(ds.modality[qr])}']
+    titles = [f'<b>{label}</b><br>{head}<br>q id {ds.pids[qr]} · cam {ds.cams[qr]}']
     for j in range(min(k, ranked['index'].shape[1])):
         gi = int(ranked['index'][q, j])
         if gi < 0: break                                     # fewer than k scored gallery items
