@@ -131,6 +131,15 @@ def test_dashboard_in_browser(lab, browser, name, tmp_path):
         dash.locator('.vireid-update').first.click()
         page.wait_for_function(f'(b) => ({FIGURE_STATE})() !== b', arg=before, timeout=120_000)
         page.wait_for_selector('.jp-Notebook-ExecutionIndicator[data-status="idle"]', timeout=120_000)
+        if name == '43_dash_embeddings':                            # hovering a point shows its image and ids
+            thumb = dash.locator('.widget-image').first
+            src = thumb.get_attribute('src')
+            box = dash.locator('.scatterlayer .trace').nth(1).locator('.point').nth(3).bounding_box()
+            page.mouse.move(box['x'] + box['width'] / 2 - 20, box['y'] + box['height'] / 2)   # plotly's hover layer
+            page.mouse.move(box['x'] + box['width'] / 2, box['y'] + box['height'] / 2, steps=5)  # sits above the point
+            page.wait_for_function('([el, s]) => el.getAttribute("src") !== s', arg=[thumb.element_handle(), src],
+                                   timeout=60_000)
+            assert 'IR' in dash.locator('.widget-html').filter(has_text='cam').first.inner_text()
         page.wait_for_timeout(1500)                                 # let plotly finish drawing before the picture
         shot = _shot_dir(tmp_path) / f'{name}.png'
         dash.screenshot(path=str(shot))
