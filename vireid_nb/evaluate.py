@@ -13,20 +13,17 @@ from .data.loading import gather, to_unit_float
 from .metrics import eval_sysu, eval_llcm, eval_regdb, eval_location
 
 # %% auto #0
-__all__ = ['METRICS', 'extract_features', 'evaluate_protocol', 'evaluate', 'aggregate_results']
+__all__ = ['METRICS', 'embed_batches', 'extract_features', 'evaluate_protocol', 'scored_records', 'evaluate', 'aggregate_results']
 
 # %% ../nbs/10_evaluate.ipynb #c005
 @torch.no_grad()
-def extract_features(model, images, modality, idx, device, batch_size: int = 256, flip: bool = False,
-                     amp: bool = False) -> torch.Tensor:
-    "L2-normalised features (len(idx), D) of records `idx` (CPU float32)."
+def embed_batches(model, batches, flip: bool = False, amp: bool = False) -> torch.Tensor:
+    "L2-normalised eval-mode features (N, D) (CPU float32) of `(x, modality)` batches already on the model's device."
     was_training = model.training; model.eval()
-    idx = np.asarray(idx); mod = torch.as_tensor(np.asarray(modality)[idx])
     feats = []
     try:
-        for s in range(0, len(idx), batch_size):
-            x = to_unit_float(gather(images, idx[s:s + batch_size]), device); m = mod[s:s + batch_size].to(device)
-            with torch.autocast(device.type, enabled=amp and device.type == 'cuda'):
+        for x, m in batches:
+            with torch.autocast(x.device.type, enabled=amp and x.device.type == 'cuda'):
                 f = model(x, m).float()
                 if flip: f = f + model(x.flip(-1), m).float()
             feats.append(F.normalize(f, dim=1).cpu())
@@ -46,6 +43,14 @@ def extract_features(model, images, modality, idx, device, batch_size: int = 256
             'or its BatchNorm running statistics are not meaningful yet (too few iterations at too high a learning '
             'rate). Train longer or with a lower lr.')
     return out
+
+def extract_features(model, images, modality, idx, device, batch_size: int = 256, flip: bool = False,
+                     amp: bool = False) -> torch.Tensor:
+    "L2-normalised features (len(idx), D) of records `idx` of the uint8 image cache (CPU float32)."
+    idx = np.asarray(idx); mod = torch.as_tensor(np.asarray(modality)[idx])
+    batches = ((to_unit_float(gather(images, idx[s:s + batch_size]), device), mod[s:s + batch_size].to(device))
+               for s in range(0, len(idx), batch_size))
+    return embed_batches(model, batches, flip, amp)
 
 # %% ../nbs/10_evaluate.ipynb #c007
 def _score(p: Protocol, dist, ds: ReIDDataset, q, g, max_rank=20):
@@ -75,12 +80,16 @@ def evaluate_protocol(p: Protocol, ds: ReIDDataset, feats: dict, seed: int = 0) 
                                 n_gallery=int(t['n_gallery'])) for t in trials])
 
 # %% ../nbs/10_evaluate.ipynb #c008
+def scored_records(protocols) -> np.ndarray:
+    "Sorted int64 indices of every record some protocol scores (its queries and gallery pool): the test set."
+    return np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in protocols])).astype(np.int64)
+
 def evaluate(model, ds: ReIDDataset, images, protocols=None, device='cpu', seed: int = 0, flip: bool = False,
              batch_size: int = 256, amp: bool = False) -> list[dict]:
     "Extract features once for every record any protocol needs, then score each protocol."
     protocols = ds.protocols if protocols is None else protocols
     device = torch.device(device)
-    need = np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in protocols]))
+    need = scored_records(protocols)
     row = np.full(len(ds), -1); row[need] = np.arange(len(need))
     f = extract_features(model, images, ds.modality, need, device, batch_size, flip, amp)
     feats = dict(f=f, row=torch.as_tensor(row))

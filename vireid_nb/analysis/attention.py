@@ -9,7 +9,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..models.blocks import MAM, SpatialAttention
-from ..dashboards.common import to_rgb8
+from ..data.loading import to_rgb8
 
 # %% auto #0
 __all__ = ['ATTENTION_TYPES', 'attention_modules', 'attention_maps', 'map_layers', 'identity_centres', 'grad_cam', 'jet',

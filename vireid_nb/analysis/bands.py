@@ -188,25 +188,16 @@ def stripe_experiment(embed, images, parts: int = 6, low: float = 0.5, high: flo
 
 # %% ../../nbs/30_band_ratios.ipynb #c027
 def run_embedder(run, modality: int = 0, flip: bool | None = None, batch_size: int = 128):
-    "`embed(x)` for `stripe_experiment`: L2-normalised eval-mode features of float (B, 3, H, W) images under `run.model`."
-    import torch.nn.functional as F
+    "`embed(x)` for `stripe_experiment`: the evaluator's features (`embed_batches`) of (B, 3, H, W) images under `run.model`."
     from vireid_nb.core import Modality
+    from vireid_nb.evaluate import embed_batches
     mod = Modality(int(modality))                                        # ValueError for anything but VIS / IR
     model, device = run.model, torch.device(run.device)
     flip = bool(getattr(run.cfg, 'flip_test', False)) if flip is None else bool(flip)
 
-    @torch.no_grad()
     def embed(x) -> torch.Tensor:
         x = _unit_images(x)
-        was_training = model.training; model.eval()
-        feats = []
-        try:
-            for s in range(0, len(x), batch_size):
-                xb = x[s:s + batch_size].to(device)
-                m = torch.full((len(xb),), int(mod), dtype=torch.int64, device=device)
-                f = model(xb, m).float()
-                if flip: f = f + model(xb.flip(-1), m).float()
-                feats.append(F.normalize(f, dim=1).cpu())
-        finally: model.train(was_training)
-        return torch.cat(feats) if feats else torch.empty(0, 0)
+        m = torch.full((len(x),), int(mod), dtype=torch.int64)
+        return embed_batches(model, ((x[s:s + batch_size].to(device), m[s:s + batch_size].to(device))
+                                     for s in range(0, len(x), batch_size)), flip)
     return embed

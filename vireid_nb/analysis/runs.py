@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from ..core import Config, load_config, atomic_write, get_device
 from ..engine import Experiment, load_checkpoint, load_weights
-from ..evaluate import extract_features
+from ..evaluate import extract_features, scored_records
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'FEATURES_FILE', 'Run', 'load_run', 'run_features', 'embed_2d', 'model_parts', 'part_features']
@@ -86,7 +86,7 @@ def run_features(run: Run, protocol: str | None = None, cache: bool = True, batc
     ps = run.protocols
     if protocol is not None and protocol not in ps:
         raise ValueError(f'unknown protocol {protocol!r}; this run has {", ".join(ps)}')
-    idx = np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in ps.values()])).astype(np.int64)
+    idx = scored_records(ps.values())
     key, path, f = _feature_key(run, idx), run.out / FEATURES_FILE, None
     if cache and path.exists():
         try:

@@ -7,22 +7,17 @@ from __future__ import annotations
 import numpy as np
 import torch
 from ..core import Modality
-from ..data.loading import gather, to_unit_float
-from ..evaluate import extract_features
+from ..data.loading import gather, to_unit_float, to_rgb8
+from ..evaluate import extract_features, scored_records
 from ..analysis.runs import Run
 from ..analysis.attention import attention_maps, attention_modules, grad_cam, identity_centres, overlay
 from .common import dashboard_run, open_run, status_line, say, guarded
-from .common import image_grid, set_images, to_rgb8
+from .common import image_grid, set_images
 
 # %% auto #0
-__all__ = ['ATT_MAPS', 'TARGETS', 'run_test_records', 'attention_dashboard']
+__all__ = ['ATT_MAPS', 'TARGETS', 'attention_dashboard']
 
-# %% ../../nbs/46_dash_attention.ipynb #c005
-def run_test_records(run) -> np.ndarray:
-    "Sorted record indices of the test set of `run` (queries and gallery pools of all its protocols)."
-    return np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in run.protocols.values()])).astype(np.int64)
-
-# %% ../../nbs/46_dash_attention.ipynb #c008
+# %% ../../nbs/46_dash_attention.ipynb #c007
 ATT_MAPS = {'attention σ(mean_c high)': 'att', 'attention logit (before σ)': 'logit',
             'feature before attention': 'feature', 'feature after attention': 'attended'}
 TARGETS = ('self', 'same identity, other modality')
@@ -33,7 +28,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
     if int(n) < 1: raise ValueError(f'n must be at least 1, got {n}')
     n = int(n)
     run = run_dir if isinstance(run_dir, Run) else open_run(dashboard_run(run_dir, 'rfm'))
-    recs = run_test_records(run)
+    recs = scored_records(run.ds.protocols)
     pids, mods = run.ds.pids[recs], run.ds.modality[recs]
     att_names = attention_modules(run.model)
     has_att = bool(att_names)

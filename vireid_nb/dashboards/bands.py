@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from ..core import Modality
+from ..evaluate import scored_records
 from ..data.synth import paired_scene
 from ..analysis.bands import (BANDS, band_ratio_maps, region_fit, load_pair, stripe_factors,
                                       stripe_experiment, run_embedder)
@@ -102,7 +103,7 @@ def stripe_points(exp: dict, projection: str = 'pca', seed: int = 0) -> np.ndarr
 def stripe_records(run, n: int = 100, seed: int = 0) -> np.ndarray:
     "Record indices of up to `n` random visible test images of `run`."
     ds = run.ds
-    test = np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in ds.protocols])).astype(np.int64)
+    test = scored_records(ds.protocols)
     vis = test[ds.modality[test] == Modality.VIS]
     pool = vis if len(vis) >= 2 else test
     return np.sort(np.random.default_rng(seed).choice(pool, min(int(n), len(pool)), replace=False))

@@ -10,10 +10,11 @@ import numpy as np
 import torch
 from ..core import runs_dir
 from ..analysis.runs import RUN_FILES, load_run
+from ..data.loading import to_rgb8
 
 # %% auto #0
-__all__ = ['CORRECT', 'WRONG', 'QUERY', 'is_finished_run', 'example_run', 'open_run', 'dashboard_run', 'to_rgb8', 'add_border',
-           'png', 'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid', 'set_images']
+__all__ = ['CORRECT', 'WRONG', 'QUERY', 'is_finished_run', 'example_run', 'open_run', 'dashboard_run', 'add_border', 'png',
+           'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid', 'set_images']
 
 # %% ../../nbs/40_dashboards.ipynb #c005
 def is_finished_run(path) -> bool:
@@ -67,16 +68,6 @@ def dashboard_run(run_dir=None, method: str = 'agw', **params) -> Path:
 
 # %% ../../nbs/40_dashboards.ipynb #c014
 CORRECT, WRONG, QUERY = (46, 160, 67), (214, 39, 40), (31, 119, 180)
-
-def to_rgb8(img) -> np.ndarray:
-    "(H, W), (H, W, 1|3) or (1|3, H, W) image, float in [0, 1] or uint8, as a (H, W, 3) uint8 array."
-    a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
-    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)
-    if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
-    if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
-    if a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f'not an image: shape {a.shape}')
-    if a.dtype != np.uint8: a = np.round(np.clip(np.nan_to_num(a.astype(np.float64)), 0, 1) * 255).astype(np.uint8)
-    return np.ascontiguousarray(a)
 
 def add_border(img, color, px: int = 3) -> np.ndarray:
     "The image inside a `px`-pixel frame of RGB `color`."

@@ -17,7 +17,7 @@ from . import synth as _synth
 
 # %% auto #0
 __all__ = ['CACHE_VERSION', 'ImageReadError', 'read_image', 'read_pixels', 'cache_images', 'CrossModalitySampler', 'gather',
-           'to_unit_float', 'train_batches']
+           'to_unit_float', 'train_batches', 'to_rgb8']
 
 # %% ../../nbs/03_loading.ipynb #c005
 class ImageReadError(RuntimeError): pass
@@ -127,3 +127,14 @@ def train_batches(images, ds: ReIDDataset, sampler: CrossModalitySampler):
             cur = fut.result(); nxt = next(it, None)
             fut = ex.submit(load, nxt) if nxt is not None else None
             yield cur
+
+# %% ../../nbs/03_loading.ipynb #c018
+def to_rgb8(img) -> np.ndarray:
+    "(H, W), (H, W, 1|3) or (1|3, H, W) image, float in [0, 1] or uint8, as a (H, W, 3) uint8 array."
+    a = img.detach().cpu().numpy() if isinstance(img, torch.Tensor) else np.asarray(img)
+    if a.ndim == 3 and a.shape[0] in (1, 3) and a.shape[-1] not in (1, 3): a = a.transpose(1, 2, 0)
+    if a.ndim == 3 and a.shape[-1] == 1: a = a[..., 0]
+    if a.ndim == 2: a = np.repeat(a[..., None], 3, -1)
+    if a.ndim != 3 or a.shape[-1] != 3: raise ValueError(f'not an image: shape {a.shape}')
+    if a.dtype != np.uint8: a = np.round(np.clip(np.nan_to_num(a.astype(np.float64)), 0, 1) * 255).astype(np.uint8)
+    return np.ascontiguousarray(a)
