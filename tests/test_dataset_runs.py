@@ -31,3 +31,24 @@ def test_synthetic_tree_trains_through_train_notebook(tmp_path, spec, dataset):
         assert r['n_ids'] == n_test_ids
         assert r['n_query'] > 0 and r['n_gallery'] > 0
         assert len(r['per_trial']) == r['trials'] == (1 if dataset == 'regdb' else 2)
+
+
+def test_paper_preset_epoch_has_the_official_length(tmp_path):
+    "A `paper` run, shortened, on a SYSU-MM01 tree: its epoch is ⌊max(N_vis, N_ir) / (P·K)⌋ + 1 batches (IdentitySampler)."
+    import csv
+    from fake_trees import make_sysu
+    from vireid_nb.data.datasets import load_dataset
+    tree = make_sysu(tmp_path / 'sysu', train=tuple(range(1, 9)), val=(9,), test=(10, 11, 12, 13), per_cam=6, missing=())
+    out = tmp_path / 'run'
+    p = papermill(['train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'dataset', 'sysu', '-p', 'data_root', str(tree),
+                   '-p', 'preset', 'paper', '-p', 'epochs', '1', '-p', 'backbone', 'resnet18', '-p', 'img_size', '64,32',
+                   '-p', 'pretrained', 'None', '-p', 'eval_trials', '1', '-p', 'out_dir', str(out)], cwd=ROOT / 'nbs')
+    assert p.returncode == 0, p.stderr[-3000:]
+    cfg = json.loads((out / 'config.json').read_text())
+    ds = load_dataset('sysu', tree)
+    n_vis, n_ir = ((ds.modality[ds.train] == m).sum() for m in (0, 1))
+    expected = max(n_vis, n_ir) // (cfg['ids_per_batch'] * cfg['imgs_per_modality']) + 1
+    assert (cfg['epoch_len'], n_vis, expected) == ('official', 9 * 4 * 6, 7)    # 9 ids ⇒ 'ids' would be 2 batches
+    with open(out / 'history.csv') as f: hist = list(csv.DictReader(f))
+    assert [int(float(r['steps'])) for r in hist] == [expected]
+    with open(out / 'steps.csv') as f: assert len(list(csv.DictReader(f))) == expected

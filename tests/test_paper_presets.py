@@ -7,11 +7,12 @@ import os, time
 import pytest
 from vireid_nb.core import make_config, METHODS
 from vireid_nb.engine import Experiment
+import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
 
 pytestmark = pytest.mark.skipif(os.environ.get('VIREID_SLOW') != '1', reason='slow: set VIREID_SLOW=1')
 
 
-@pytest.mark.parametrize('method', ['agw', 'caj', 'rfm', 'den'])
+@pytest.mark.parametrize('method', sorted(METHODS))
 def test_paper_preset_trains_one_epoch_on_cpu(tmp_path, method):
     # no ImageNet weights here: CAJ's squared ADP diverges from scratch (see nbs/24_method_caj), so it trains
     # unsquared in this check; everything else is the paper preset

@@ -56,6 +56,11 @@ def test_from_repository_root_with_default_out_dir(tmp_path):
     (['-p', 'preset', 'fast'], 'valid presets: smoke, demo, paper'),
     (['-p', 'epochz', '3'], 'valid parameters:'),
     (['-p', 'backbone', 'vgg16'], 'choose one of resnet18, resnet34, resnet50'),
+    (['-p', 'epoch_len', 'paper'], "choose 'ids', 'official' or a positive number of batches"),
+    # method parameters stop here too (every method's are checked in test_method_contract.py)
+    (['-p', 'method', 'rfm', '-p', 'mam', 'foo'], 'choose one of mam, spatial, none'),
+    (['-p', 'method', 'den', '-p', 'ird_form', 'hinge'], 'choose one of push, pull, center'),
+    (['-p', 'method', 'caj', '-p', 'triplet', 'hard'], 'choose one of adp, wrt'),
 ])
 def test_bad_parameters_stop_at_once(tmp_path, args, message):
     with pytest.raises(pm.PapermillExecutionError) as e:

@@ -5,12 +5,16 @@
 # %% ../nbs/04_augment.ipynb #c002
 from __future__ import annotations
 import math
+from dataclasses import dataclass
+from typing import Callable
 import torch
 
 # %% auto #0
-__all__ = ['ERASE_FILL', 'GRAY_WEIGHTS', 'COPY_R', 'COPY_G', 'COPY_B', 'GRAY', 'KEEP', 'CAJ_ERASE_FILL', 'random_flip',
-           'random_pad_crop', 'random_boxes', 'box_mask', 'random_erasing', 'base_augment', 'channel_mix',
-           'channel_exchange', 'channel_adap_gray', 'channel_random_erasing', 'to_gray']
+__all__ = ['ERASE_FILL', 'GRAY_WEIGHTS', 'COPY_R', 'COPY_G', 'COPY_B', 'GRAY', 'KEEP', 'CAJ_ERASE_FILL', 'BRANCHES', 'AREA',
+           'ASPECT', 'ALWAYS', 'RANDOM_ERASING', 'CHANNEL_EXCHANGE', 'CHANNEL_ADAP_GRAY', 'CHANNEL_RANDOM_ERASING',
+           'random_flip', 'random_pad_crop', 'random_boxes', 'box_mask', 'random_erasing', 'base_augment',
+           'channel_mix', 'channel_exchange', 'channel_adap_gray', 'channel_random_erasing', 'to_gray', 'AugParam',
+           'AugSpec', 'call_code', 'changed_fraction', 'channel_branch']
 
 # %% ../nbs/04_augment.ipynb #c005
 def _rand(n, gen, device, *shape):
@@ -126,3 +130,82 @@ def to_gray(x: torch.Tensor, weights=GRAY_WEIGHTS) -> torch.Tensor:
     "Gray level of each pixel, replicated to three channels."
     w = torch.as_tensor(weights, dtype=x.dtype, device=x.device).view(1, 3, 1, 1)
     return (x * w).sum(1, keepdim=True).expand_as(x).contiguous()
+
+# %% ../nbs/04_augment.ipynb #c028
+@dataclass(frozen=True)
+class AugParam:
+    "A parameter of an augmentation on display: kind 'float' | 'int' | 'range' | 'log' | 'choice', default, bounds or options."
+    kind: str
+    default: object
+    lo: float | None = None
+    hi: float | None = None
+    step: float | None = None
+    options: tuple = ()
+    when: tuple | None = None        # (other parameter, value): shown and used only then
+
+@dataclass(frozen=True)
+class AugSpec:
+    "An augmentation a method registers: `fn(x, gen, **params)` → (y, extra); `titles(x, y, extra, params)` → captions."
+    label: str
+    fn: Callable
+    params: dict                     # name -> AugParam
+    titles: Callable
+    code: Callable                   # (seed, params) -> the call that reproduces the row
+    note: str = ''
+
+def _fmt(v):
+    if isinstance(v, float): return repr(round(v, 6))
+    if isinstance(v, tuple): return '(' + ', '.join(_fmt(a) for a in v) + ')'
+    return repr(v)
+
+def call_code(fn_name: str, names=None) -> Callable:
+    "A `code(seed, params)` giving `fn_name(x, torch.Generator().manual_seed(seed), **params)` (only `names` if given)."
+    def code(seed, p):
+        kw = ', '.join(f'{k}={_fmt(v)}' for k, v in p.items() if names is None or k in names)
+        return f'{fn_name}(x, torch.Generator().manual_seed({seed}), {kw})'
+    return code
+
+def changed_fraction(x: torch.Tensor, y: torch.Tensor, tol: float = 0.5 / 255) -> torch.Tensor:
+    "(N,) share of pixels of `y` that differ from `x` by more than `tol` in some channel."
+    return ((y - x).abs() > tol).any(1).flatten(1).float().mean(1)
+
+BRANCHES = {KEEP: 'unchanged', COPY_R: 'R→RGB', COPY_G: 'G→RGB', COPY_B: 'B→RGB', GRAY: 'gray'}
+
+def channel_branch(x: torch.Tensor, y: torch.Tensor, space: str = 'unit', tol: float = 1e-4) -> list:
+    "Name of the channel-mixing branch (see `BRANCHES`) that turns each image of `x` into `y` ('?' if none)."
+    order = list(BRANCHES)
+    cand = torch.stack([channel_mix(x, torch.full((len(x),), k, dtype=torch.long), space) for k in order])
+    err = (cand - y[None]).abs().flatten(2).amax(2)                         # (branches, N)
+    best = err.argmin(0)                                                    # first of equal errors: unchanged first
+    ok = err.min(0).values <= tol
+    return [BRANCHES[order[b]] if o else '?' for b, o in zip(best.tolist(), ok.tolist())]
+
+# %% ../nbs/04_augment.ipynb #c031
+AREA = AugParam('range', (0.02, 0.4), 0.005, 0.95, 0.005)
+ASPECT = AugParam('range', (0.3, round(1 / 0.3, 3)), 0.1, 10.0, 0.001)
+ALWAYS = AugParam('float', 1.0, 0.0, 1.0, 0.05)          # the explorer applies to every image by default
+
+def _pct(f): return f'{100 * float(f):.0f}% changed'
+def _branch_titles(x, y, _, p): return channel_branch(x, y, p.get('space', 'unit'))
+def _erase_titles(x, y, _, p): return [_pct(f) if f > 0 else 'unchanged' for f in changed_fraction(x, y).tolist()]
+def _plain(fn): return lambda x, gen, **p: (fn(x, gen, **p), None)
+_SPACE = AugParam('choice', 'unit', options=('unit', 'normalized'))
+
+RANDOM_ERASING = AugSpec('Random erasing (AGW*)', _plain(random_erasing), dict(p=ALWAYS, area=AREA, aspect=ASPECT),
+                         _erase_titles, call_code('random_erasing'),
+                         'Zhong et al. (area 0.02–0.4, aspect 0.3–1/0.3 log-uniform). AGW trains without it '
+                         '(erase_p = 0, as its official code); DEN and MSCLNet add it.')
+CHANNEL_EXCHANGE = AugSpec('ChannelExchange (CAJ)', _plain(channel_exchange),
+                           dict(gray=AugParam('int', 2, 2, 6, 1), p=ALWAYS, space=_SPACE), _branch_titles,
+                           call_code('channel_exchange'),
+                           "CAJ's ChannelExchange (on an extra copy of each visible image): k ~ U{0..gray}, copy "
+                           'channel k, gray for k > 2 (official gray = 2: never gray). Titles: the branch taken.')
+CHANNEL_ADAP_GRAY = AugSpec('ChannelAdapGray (CAJ)', _plain(channel_adap_gray),
+                            dict(gray_p=AugParam('float', 0.5, 0.0, 1.0, 0.05), p=ALWAYS, space=_SPACE),
+                            _branch_titles, call_code('channel_adap_gray'),
+                            "CAJ's ChannelAdapGray (on the infrared images in training): a copied channel 3/4, "
+                            'gray 1/8, unchanged 1/8 at gray_p = 0.5. Titles: the branch taken.')
+CHANNEL_RANDOM_ERASING = AugSpec('ChannelRandomErasing (CAJ)', _plain(channel_random_erasing),
+                                 dict(p=ALWAYS, area=AREA, aspect=ASPECT), _erase_titles,
+                                 call_code('channel_random_erasing'),
+                                 "CAJ's random erasing with the official fill, in pixel values (training p = 0.5).")

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import os, json, math, random, dataclasses, hashlib, tempfile, ast
+import os, json, math, dataclasses, hashlib, tempfile, ast, contextlib
 from dataclasses import dataclass, field, asdict
 from enum import IntEnum
 from pathlib import Path
@@ -13,9 +13,9 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['METHODS', 'DATASETS', 'PRESETS', 'CONFIG_FIELDS', 'Modality', 'project_root', 'data_dir', 'runs_dir', 'atomic_write',
-           'save_json', 'stable_hash', 'seed_everything', 'get_device', 'Registry', 'Config', 'Range', 'check_params',
-           'make_config', 'validate_config', 'save_config', 'load_config']
+__all__ = ['METHODS', 'DATASETS', 'PRESETS', 'CONFIG_FIELDS', 'EPOCH_LENS', 'Modality', 'project_root', 'data_dir', 'runs_dir',
+           'atomic_write', 'save_json', 'stable_hash', 'seeded', 'get_device', 'Registry', 'Config', 'Range',
+           'check_params', 'make_config', 'validate_config', 'save_config', 'load_config']
 
 # %% ../nbs/00_core.ipynb #c005
 class Modality(IntEnum):
@@ -69,10 +69,15 @@ def stable_hash(obj) -> str:
     return hashlib.sha1(json.dumps(obj, sort_keys=True, default=_json_default).encode()).hexdigest()[:16]
 
 # %% ../nbs/00_core.ipynb #c014
-def seed_everything(seed: int) -> torch.Generator:
-    "Seed Python, NumPy and torch; return a torch generator for the run's own sampling."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
+@contextlib.contextmanager
+def seeded(seed: int | None = None, state: torch.Tensor | None = None):
+    """Run a block with torch's global CPU and CUDA generators seeded to `seed` (or set to a saved CPU `state`),
+    then restore the caller's states: no global side effect."""
+    cuda = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=cuda):
+        if state is not None: torch.set_rng_state(state)
+        elif seed is not None: torch.manual_seed(seed)
+        yield
 
 def get_device(spec: str = 'auto') -> torch.device:
     "`'auto'` picks CUDA, then MPS, then CPU; anything else is passed to `torch.device` and checked."
@@ -122,6 +127,8 @@ class Config:
     img_size: tuple | None = None     # (height, width)
     ids_per_batch: int | None = None  # P identities per batch
     imgs_per_modality: int | None = None  # K visible + K infrared images per identity
+    epoch_len: str | int | None = None  # batches per epoch: 'ids' (every identity once), 'official' (the official
+                                      # IdentitySampler: ⌊max(N_vis, N_ir) / (P·K)⌋ + 1) or a number of batches
     trial: int = 1                    # RegDB split (1..10)
     gallery_shots: int = 1            # gallery images per (id, camera) per trial: 1 single-shot, 10 multi-shot (SYSU, LLCM)
     sysu_gallery: str = 'auto'        # SYSU galleries: 'auto' (exp/rand_perm_cam.mat if present), 'mat', 'seeded'
@@ -144,6 +151,7 @@ class Config:
     val_ids: int | None = None        # training identities held out when selection == 'val'
     eval_trials: int | None = None    # gallery draws per protocol
     flip_test: bool | None = None     # average features of the image and its mirror
+    precise_bn: int | None = None     # training batches that re-estimate BatchNorm statistics before evaluation (0: off)
     # method-specific parameters (validated against Method.params)
     method_params: dict = field(default_factory=dict)
 
@@ -163,6 +171,16 @@ def _parse_size(v):
     v = tuple(int(p) for p in v)
     if len(v) != 2 or min(v) < 16: raise ValueError(f'img_size must be (height, width) with sides >= 16, got {v}')
     return v
+
+EPOCH_LENS = ('ids', 'official')
+
+def _parse_epoch_len(v):
+    if isinstance(v, str) and v.strip().lower() in EPOCH_LENS: return v.strip().lower()
+    try: n = float(v)
+    except (TypeError, ValueError): n = None
+    if n is None or not n.is_integer() or n < 1:
+        raise ValueError(f"epoch_len={v!r} is not valid; choose 'ids', 'official' or a positive number of batches")
+    return int(n)
 
 def _parse_tuple(v):
     if isinstance(v, str): v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
@@ -200,7 +218,12 @@ def check_params(defaults: dict, given: dict, rules: dict | None = None, owner: 
     if unknown: raise ValueError(f"unknown parameter(s) {unknown} for {owner}; its parameters are: {', '.join(sorted(defaults)) or '(none)'}")
     out = dict(defaults)
     for k, v in given.items():
-        v = _coerce(k, v, defaults[k]); rule = (rules or {}).get(k)
+        rule = (rules or {}).get(k)
+        try: v = _coerce(k, v, defaults[k])
+        except ValueError as e:                       # say what is allowed, not only what is wrong
+            if isinstance(rule, Range): raise ValueError(f'{owner} parameter {e} in {rule}') from None
+            if rule is not None: raise ValueError(f"{owner} parameter {k}={v!r} is not valid; choose one of {', '.join(map(str, rule))}") from None
+            raise ValueError(f'{owner} parameter {e}') from None
         if v is None and isinstance(rule, tuple) and 'none' in rule: v = 'none'   # `-p mam None` reads as 'none'
         if isinstance(rule, Range):
             if v is None or math.isnan(v) or (rule.lo is not None and v < rule.lo) or (rule.hi is not None and v > rule.hi):
@@ -254,7 +277,8 @@ def validate_config(cfg: Config) -> Config:
         v = getattr(cfg, k)
         if v is not None and (not float(v).is_integer() or int(v) < 1): raise ValueError(f'{k} must be a positive integer, got {v!r}')
         if v is not None: setattr(cfg, k, int(v))
-    for k in ('warmup_epochs', 'val_ids', 'seed'):
+    if cfg.epoch_len is not None: cfg.epoch_len = _parse_epoch_len(cfg.epoch_len)
+    for k in ('warmup_epochs', 'val_ids', 'seed', 'precise_bn'):
         v = getattr(cfg, k)
         if v is not None and (not float(v).is_integer() or int(v) < 0): raise ValueError(f'{k} must be an integer >= 0, got {v!r}')
         if v is not None: setattr(cfg, k, int(v))

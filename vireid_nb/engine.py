@@ -4,20 +4,22 @@
 
 # %% ../nbs/09_engine.ipynb #c002
 from __future__ import annotations
-import csv, io, json, math, sys, time
+import csv, io, json, sys, time
 from pathlib import Path
 import numpy as np
 import torch
+import torch.nn as nn
 from tqdm.std import tqdm
-from .core import (Config, METHODS, atomic_write, save_json, save_config, load_config, seed_everything,
-                            get_device, make_config)
-from .data.datasets import ReIDDataset, load_dataset
+from .core import Config, atomic_write, save_json, save_config, load_config, seeded, get_device, make_config
+from .data.datasets import load_dataset
 from .data.loading import cache_images, CrossModalitySampler, train_batches, to_unit_float
 from .evaluate import evaluate
+from .methods.base import Batch, LossTerms, make_method
 import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
 
 # %% auto #0
-__all__ = ['lr_factor', 'save_checkpoint', 'load_checkpoint', 'load_weights', 'Experiment', 'run_experiment']
+__all__ = ['lr_factor', 'save_checkpoint', 'load_checkpoint', 'load_weights', 'recompute_bn_stats', 'TrainingCollapsed',
+           'StepLog', 'check_collapse', 'Experiment', 'run_experiment']
 
 # %% ../nbs/09_engine.ipynb #c005
 def lr_factor(epoch: int, warmup_epochs: int = 0, milestones=(), gamma: float = 0.1) -> float:
@@ -49,6 +51,78 @@ def load_weights(model: torch.nn.Module, state: dict, source: str = 'checkpoint'
     model.load_state_dict(state)
     return model
 
+# %% ../nbs/09_engine.ipynb #c016
+def recompute_bn_stats(model: nn.Module, batches) -> int:
+    "Precise BN: set every BatchNorm's running statistics to the average over `(x, modality)` batches; returns their number."
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not bns: return 0
+    saved = [(m.momentum, m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()) for m in bns]
+    for m in bns: m.reset_running_stats(); m.momentum = None          # None: cumulative moving average
+    was, n = model.training, 0
+    model.train()
+    try:
+        with torch.no_grad():
+            for x, mod in batches: model(x, mod); n += 1
+    finally:
+        model.train(was)
+        for m, (mom, mean, var, nbt) in zip(bns, saved):
+            m.momentum = mom
+            if n == 0: m.running_mean.copy_(mean); m.running_var.copy_(var); m.num_batches_tracked.copy_(nbt)
+    return n
+
+# %% ../nbs/09_engine.ipynb #c019
+class TrainingCollapsed(RuntimeError):
+    "Training reached a degenerate point (all features zero, or a loss at its collapse value) and was stopped."
+
+class StepLog:
+    "One epoch's per-step loss terms and feature statistics, kept on the device and copied to the host in windows."
+    def __init__(self, sync_every: int = 25):
+        self.sync_every, self.names, self.pending, self.rows = sync_every, None, [], []
+
+    def add(self, res: LossTerms):
+        "Record one step (no host sync)."
+        if self.names is None: self.names = ['loss', *res.terms, 'feat_zero', 'feat_norm']
+        f = res.features
+        if f is not None:
+            v = f.detach().float().reshape(-1, f.shape[-1])
+            stats = [(v.abs().amax(1) == 0).float().mean(), v.norm(dim=1).mean()]
+        else: stats = [res.loss.new_tensor(float('nan'))] * 2
+        self.pending.append(torch.stack([res.loss.detach().float(), *(res.terms[k].detach().float() for k in self.names[1:-2]),
+                                         *stats]))
+        return len(self.rows) + len(self.pending)
+
+    def due(self) -> bool: return len(self.pending) >= self.sync_every
+
+    def sync(self, where: str = ''):
+        "Copy the pending rows to the host; stop on a non-finite loss."
+        if not self.pending: return
+        rows = torch.stack(self.pending).cpu(); self.pending = []
+        bad = (~torch.isfinite(rows[:, 0])).nonzero()
+        if len(bad):
+            k = len(self.rows) + int(bad[0])
+            raise FloatingPointError(f'loss is {rows[int(bad[0]), 0].item()} at step {k + 1} of {where}; lower lr or check the data')
+        self.rows.append(rows)
+
+    def table(self) -> torch.Tensor:
+        "(steps, columns) on the host, after `sync`."
+        return torch.cat(self.rows) if self.rows else torch.empty(0, len(self.names or []))
+
+    def mean(self) -> float:
+        t = self.table(); return float(t[:, 0].mean()) if len(t) else float('nan')
+
+def check_collapse(names: list, table: torch.Tensor, degenerate: dict, where: str = 'this epoch'):
+    "Raise `TrainingCollapsed` if every step of `table` had all-zero features, or sat at a declared degenerate value."
+    n = len(table)
+    if n == 0: return
+    z = table[:, names.index('feat_zero')]
+    if bool((z == 1).all()):
+        raise TrainingCollapsed(f'every feature the losses train was exactly zero at all {n} steps of {where}: the model '
+                                'has collapsed (e.g. a ReLU after a BatchNorm whose scale went to 0) and learns nothing more')
+    for name, d in degenerate.items():
+        if name in names and bool(d.hit(table[:, names.index(name)]).all()):
+            raise TrainingCollapsed(f"loss term '{name}' was {d.value:g} at all {n} steps of {where}: {d.meaning}. The run "
+                                    'is stopped because its small loss would look like success; see steps.csv')
+
 # %% ../nbs/09_engine.ipynb #c011
 _FREE = ('resume', 'device', 'out_dir', 'data_root')   # never part of an experiment's identity
 
@@ -56,29 +130,44 @@ def _config_diff(a: dict, b: dict, resume: bool) -> list:
     free = _FREE + (('epochs',) if resume else ())       # a resumed run may be extended
     return [k for k in a if k not in free and json.dumps(a.get(k)) != json.dumps(b.get(k))]
 
+def _write_csv(rows: list, path):
+    keys = list(dict.fromkeys(k for r in rows for k in r))
+    buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(rows)
+    atomic_write(path, lambda p: p.write_text(buf.getvalue()))
+
+def _read_csv(path) -> list:
+    if not Path(path).exists(): return []
+    with open(path, newline='') as f: return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in csv.DictReader(f)]
+
 class Experiment:
-    "A run: dataset, cache, model, training and evaluation for one `Config`."
+    "A run: dataset, cache, method, model, training and evaluation for one `Config`."
+    sync_every = 25        # steps between reads of the loss from the device
+
     def __init__(self, cfg: Config, verbose: bool = True):
         self.cfg, self.verbose = cfg, verbose
         self.out = Path(cfg.out_dir)
         self.device = get_device(cfg.device)
-        self.method = METHODS.get(cfg.method)
-        self.gen = seed_everything(cfg.seed)
+        self.method = make_method(cfg)
         t0 = time.time()
         self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
                                seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
                                trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery)
         self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
         self.data_seconds = time.time() - t0
-        self.model = self.method.build_model(cfg, self.ds.n_classes).to(self.device)
+        with seeded(cfg.seed): self.model = self.method.build_model(self.ds.n_classes).to(self.device)
         self.amp = bool(cfg.amp) and self.device.type == 'cuda'
-        self.history, self.best, self.start_epoch = [], None, 0
+        self.history, self.steps, self.best, self.start_epoch = [], [], None, 0
 
     def _log(self, *a):
         if self.verbose: print(*a, flush=True)
 
+    def _sampler(self, seed, epoch_len=None) -> CrossModalitySampler:
+        return CrossModalitySampler(self.ds.labels, self.ds.modality[self.ds.train], self.cfg.ids_per_batch,
+                                    self.cfg.imgs_per_modality, torch.Generator().manual_seed(seed),
+                                    epoch_len or self.cfg.epoch_len or 'ids')
+
     def _optimizer(self):
-        groups = self.method.param_groups(self.model, self.cfg)
+        groups = self.method.param_groups(self.model)
         for g in groups: g['lr'] = self.cfg.lr * g['lr_mult']
         if self.cfg.optimizer == 'adam': return torch.optim.Adam(groups, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         return torch.optim.SGD(groups, lr=self.cfg.lr, momentum=self.cfg.momentum, weight_decay=self.cfg.weight_decay,
@@ -97,6 +186,15 @@ class Experiment:
         save_config(self.cfg, cfg_path)
         return ck if (self.cfg.resume and ck.exists()) else None
 
+    def recompute_bn(self) -> int:
+        "Precise BN on `cfg.precise_bn` batches of un-augmented training images (a generator of its own)."
+        n = int(self.cfg.precise_bn or 0)
+        if n <= 0: return 0
+        smp = self._sampler(self.cfg.seed + 2, epoch_len=n)
+        dev = self.device
+        batches = ((to_unit_float(x, dev), m.to(dev)) for x, _, m, _ in train_batches(self.images, self.ds, smp))
+        with torch.autocast(dev.type, enabled=self.amp): return recompute_bn_stats(self.model, batches)
+
     def fit(self) -> list:
         "Train for `cfg.epochs` epochs (continuing a checkpoint when resuming); return the history."
         cfg, model, dev = self.cfg, self.model, self.device
@@ -105,55 +203,66 @@ class Experiment:
         opt = self._optimizer()
         scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
         aug_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
-        sampler = CrossModalitySampler(self.ds.labels, self.ds.modality[self.ds.train], cfg.ids_per_batch,
-                                       cfg.imgs_per_modality, torch.Generator().manual_seed(cfg.seed))
+        sampler = self._sampler(cfg.seed)
+        rng = None
         if resume_from is not None:
             ck = load_checkpoint(resume_from)
             load_weights(model, ck['model'], str(resume_from)); opt.load_state_dict(ck['optimizer'])
             scaler.load_state_dict(ck['scaler']); sampler.gen.set_state(ck['sampler_rng']); aug_gen.set_state(ck['aug_rng'])
-            torch.set_rng_state(ck['torch_rng'])
+            rng = ck['torch_rng']
             self.history, self.best, self.start_epoch = ck['history'], ck['best'], ck['epoch']
+            self.steps = [r for r in _read_csv(self.out / 'steps.csv') if r['epoch'] <= self.start_epoch]
             self._log(f'resumed from {resume_from} after epoch {self.start_epoch}')
-        for epoch in range(self.start_epoch, cfg.epochs):
-            f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
-            for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
-            row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen)
-            row['lr'] = cfg.lr * f
-            if cfg.selection == 'val': row.update(self._validate(epoch))
-            self.history.append(row)
-            self._write_history()
-            save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
-                                 sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
-                                 torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
-                                 best=self.best, config=cfg.to_dict()), self.out / 'checkpoint.pt')
-        self._select()
+        with seeded(cfg.seed, state=rng):           # the run's own global RNG state; the caller's is restored after
+            for epoch in range(self.start_epoch, cfg.epochs):
+                f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
+                for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
+                row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen, lr=cfg.lr * f)
+                if cfg.selection == 'val': row.update(self._validate(epoch))
+                self.history.append(row)
+                _write_csv(self.history, self.out / 'history.csv')
+                save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
+                                     sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
+                                     torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
+                                     best=self.best, config=cfg.to_dict()), self.out / 'checkpoint.pt')
+            self._select()
         return self.history
 
-    def _train_epoch(self, epoch, opt, scaler, sampler, aug_gen) -> dict:
-        cfg, model, dev = self.cfg, self.model, self.device
-        model.train(); sums, n_img, t0 = {}, 0, time.time()
+    def _train_epoch(self, epoch, opt, scaler, sampler, aug_gen, lr: float) -> dict:
+        cfg, model, dev, method = self.cfg, self.model, self.device, self.method
+        where = f'epoch {epoch + 1}'
+        model.train(); log, n_img, t0 = StepLog(self.sync_every), 0, time.time()
         bar = tqdm(train_batches(self.images, self.ds, sampler), total=len(sampler), file=sys.stdout, mininterval=5,
                    desc=f'epoch {epoch + 1}/{cfg.epochs}', disable=not self.verbose, ncols=100, leave=False)
-        for x, y, m in bar:
-            batch = dict(x=to_unit_float(x, dev), labels=y.to(dev, non_blocking=True), modality=m.to(dev, non_blocking=True))
-            batch = self.method.augment(batch, aug_gen, cfg)
+        for x, y, m, c in bar:
+            m = m.to(dev, non_blocking=True)
+            batch = Batch(to_unit_float(x, dev), y.to(dev, non_blocking=True), m, c.to(dev, non_blocking=True), m.clone())
+            batch = method.augment(batch, aug_gen)
             with torch.autocast(dev.type, enabled=self.amp):
-                terms = self.method.loss(model(batch['x'], batch['modality']), batch, cfg)
-            loss = terms['loss']
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f'loss is {loss.item()} at epoch {epoch + 1}; lower lr (now {cfg.lr}) or check the data')
+                res = method.step(model, batch)
             opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward(); scaler.step(opt); scaler.update()
-            for k, v in terms.items(): sums[k] = sums.get(k, 0.0) + float(v.detach())
-            n_img += len(batch['x'])
-            bar.set_postfix(loss=f"{sums['loss'] / (bar.n + 1):.3f}", img_s=f'{n_img / (time.time() - t0):.0f}')
+            scaler.scale(res.loss).backward(); scaler.step(opt); scaler.update()
+            log.add(res); n_img += len(batch)
+            if log.due():
+                log.sync(where)
+                bar.set_postfix(loss=f'{log.mean():.3f}', img_s=f'{n_img / (time.time() - t0):.0f}')
+        log.sync(where)
         secs = time.time() - t0
-        row = dict(epoch=epoch + 1, **{k: v / len(sampler) for k, v in sums.items()}, seconds=secs, images_per_s=n_img / secs)
-        self._log(f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.3f} ({', '.join(f'{k} {v / len(sampler):.3f}' for k, v in sums.items() if k != 'loss')}), "
+        table = log.table()
+        self.steps += [dict(epoch=epoch + 1, step=i + 1, **dict(zip(log.names, r)), lr=lr) for i, r in enumerate(table.tolist())]
+        _write_csv(self.steps, self.out / 'steps.csv')
+        row = dict(epoch=epoch + 1, steps=len(table), **dict(zip(log.names, table.mean(0).tolist())), lr=lr,
+                   seconds=secs, images_per_s=n_img / secs)
+        terms = ', '.join(f'{k} {row[k]:.3f}' for k in log.names[1:])
+        self._log(f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.3f} ({terms}), {len(table)} steps, "
                   f'{row["images_per_s"]:.0f} img/s, {secs:.1f} s')
+        try: check_collapse(log.names, table, method.degenerate(), where)
+        except TrainingCollapsed:
+            _write_csv(self.history + [row], self.out / 'history.csv'); raise
         return row
 
     def _validate(self, epoch) -> dict:
+        self.recompute_bn()
         res = evaluate(self.model, self.ds, self.images, self.ds.val_protocols, self.device, self.cfg.seed,
                        self.cfg.flip_test, amp=self.amp)
         score = float(np.mean([r['mAP'] for r in res]))
@@ -164,18 +273,14 @@ class Experiment:
         return {f"{r['protocol']}_{k}": r[k] for r in res for k in ('rank1', 'mAP')}
 
     def _select(self):
-        "Load the selected weights into the model and write them to model.pt."
+        "Load the selected weights (BatchNorm statistics re-estimated) into the model and write them to model.pt."
         if self.cfg.selection == 'val' and self.best is not None:
-            load_weights(self.model, load_checkpoint(self.out / 'best.pt'), 'best.pt')
+            load_weights(self.model, load_checkpoint(self.out / 'best.pt'), 'best.pt')   # re-estimated when validated
             self.selected_epoch = self.best['epoch']
         else:
+            self.recompute_bn()
             self.selected_epoch = len(self.history)
         save_checkpoint(self.model.state_dict(), self.out / 'model.pt')
-
-    def _write_history(self):
-        keys = list(dict.fromkeys(k for r in self.history for k in r))
-        buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(self.history)
-        atomic_write(self.out / 'history.csv', lambda p: p.write_text(buf.getvalue()))
 
     def evaluate(self) -> dict:
         "Score the test protocols once with the selected model; write and return results.json."
@@ -188,6 +293,7 @@ class Experiment:
                    device=str(self.device), selection=self.cfg.selection,
                    selected_epoch=getattr(self, 'selected_epoch', len(self.history)),
                    train_seconds=train_s, train_images_per_second=n_img / train_s if train_s else 0.0,
+                   train_steps=int(sum(r['steps'] for r in self.history)),
                    eval_seconds=time.time() - t0, results=res)
         save_json(out, self.out / 'results.json')
         return out

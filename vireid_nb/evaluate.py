@@ -4,7 +4,6 @@
 
 # %% ../nbs/10_evaluate.ipynb #c002
 from __future__ import annotations
-import time
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -24,9 +23,9 @@ def embed_batches(model, batches, flip: bool = False, amp: bool = False) -> torc
     try:
         for x, m in batches:
             with torch.autocast(x.device.type, enabled=amp and x.device.type == 'cuda'):
-                f = model(x, m).float()
-                if flip: f = f + model(x.flip(-1), m).float()
-            feats.append(F.normalize(f, dim=1).cpu())
+                f = F.normalize(model(x, m).float(), dim=1)
+                if flip: f = F.normalize(f + F.normalize(model(x.flip(-1), m).float(), dim=1), dim=1)
+            feats.append(f.cpu())
     finally:
         model.train(was_training)
     out = torch.cat(feats) if feats else torch.empty(0, 0)
@@ -98,8 +97,8 @@ def evaluate(model, ds: ReIDDataset, images, protocols=None, device='cpu', seed:
 # %% ../nbs/10_evaluate.ipynb #c014
 METRICS = ('rank1', 'rank5', 'rank10', 'rank20', 'mAP', 'mINP')
 
-def aggregate_results(paths) -> 'pandas.DataFrame':
-    "Mean ± std over runs of each protocol's metrics; `paths` are results.json files, run folders or a glob."
+def aggregate_results(paths):
+    "A pandas DataFrame: mean ± std over runs of each protocol's metrics; `paths` are results.json files, run folders or a glob."
     import glob, json
     import pandas as pd
     from pathlib import Path

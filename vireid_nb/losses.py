@@ -4,7 +4,6 @@
 
 # %% ../nbs/07_losses.ipynb #c002
 from __future__ import annotations
-import math
 import torch
 import torch.nn.functional as F
 
@@ -20,9 +19,9 @@ def pairwise_distance(x: torch.Tensor, y: torch.Tensor | None = None, eps: float
     return d2.clamp(min=eps).sqrt()
 
 # %% ../nbs/07_losses.ipynb #c008
-def id_loss(logits: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+def id_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     "Cross-entropy identity loss."
-    return F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+    return F.cross_entropy(logits, labels)
 
 # %% ../nbs/07_losses.ipynb #c011
 def masked_softmax(v: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -8,12 +8,10 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from ..models.blocks import MAM, SpatialAttention
 from ..data.loading import to_rgb8
 
 # %% auto #0
-__all__ = ['ATTENTION_TYPES', 'attention_modules', 'attention_maps', 'map_layers', 'identity_centres', 'grad_cam', 'jet',
-           'colorize', 'overlay']
+__all__ = ['attention_maps', 'map_layers', 'identity_centres', 'grad_cam', 'jet', 'colorize', 'overlay']
 
 # %% ../../nbs/34_attention.ipynb #c005
 def _device(model: nn.Module) -> torch.device:
@@ -49,40 +47,29 @@ def _up(t: torch.Tensor, size) -> torch.Tensor:
     return F.interpolate(t.float(), size=tuple(size), mode='bilinear', align_corners=False)[:, 0]
 
 # %% ../../nbs/34_attention.ipynb #c008
-ATTENTION_TYPES = (MAM, SpatialAttention)
-
-def _att_logit(mod: nn.Module, feat: torch.Tensor, high) -> torch.Tensor:
-    "The attention's pre-sigmoid map (B, h, w): mean_c high (MAM, Eq. 7), conv([mean_c F, max_c F]) (CBAM)."
-    if isinstance(mod, MAM): return high.float().mean(1)
-    return mod.conv(torch.cat([feat.mean(1, keepdim=True), feat.amax(1, keepdim=True)], 1)).float()[:, 0]
-
-def attention_modules(model: nn.Module) -> list:
-    "Names of the attention modules (`MAM`, `SpatialAttention`) of `model`, in definition order."
-    return [n for n, m in model.named_modules() if isinstance(m, ATTENTION_TYPES)]
-
 @torch.no_grad()
-def attention_maps(model: nn.Module, x, modality, module: str | None = None) -> dict:
-    "MAM / spatial attention maps of images `x` (float [0, 1], (B, 3, H, W)): upsampled `att` (B, H, W) and `att_raw`."
-    names = attention_modules(model)
-    if not names:
-        raise ValueError(f'{type(model).__name__} has no attention module (MAM or SpatialAttention; RFM with '
-                         "mam='mam' or 'spatial' has one): there are no attention maps to show; use grad_cam, "
-                         'which works for any model')
-    if module is not None and module not in names:
-        raise ValueError(f'{module!r} is not an attention module of {type(model).__name__}; it has {", ".join(names)}')
+def attention_maps(model: nn.Module, x, modality, modules: dict, name: str | None = None) -> dict:
+    """Maps of the attention modules `modules` (name → module, from `method.attention_modules(model)`) for images `x`
+    (float [0, 1], (B, 3, H, W)): upsampled `att` (B, H, W), `att_raw`, `logit`, `feature`, `attended`."""
+    modules = dict(modules or {})
+    if not modules:
+        raise ValueError(f'{type(model).__name__} has no attention module (its method declares none in '
+                         "attention_modules; RFM with mam='mam' or 'spatial' has one): there are no attention maps to "
+                         'show; use grad_cam, which works for any model')
+    if name is not None and name not in modules:
+        raise ValueError(f'{name!r} is not an attention module of {type(model).__name__}; it has {", ".join(modules)}')
     x, m = _inputs(model, x, modality)
     seen, hooks = [], []
-    for n in ([module] if module is not None else names):
-        hooks.append(model.get_submodule(n).register_forward_hook(
-            lambda mod, inp, out, n=n: seen.append((n, mod, inp[0], out))))
+    for n in ([name] if name is not None else list(modules)):
+        hooks.append(modules[n].register_forward_hook(lambda mod, inp, out, n=n: seen.append((n, mod, inp[0], out))))
     try:
         with _eval_mode(model): model(x, m)
     finally:
         for h in hooks: h.remove()
-    if not seen: raise RuntimeError(f'the attention module(s) {", ".join(names)} did not run in the forward pass')
-    name, mod, feat, (attended, att, high) = seen[-1]
+    if not seen: raise RuntimeError(f'the attention module(s) {", ".join(modules)} did not run in the forward pass')
+    name, mod, feat, (attended, att, extra) = seen[-1]
     size = x.shape[-2:]
-    f_raw, a_raw, l_raw = feat.float().mean(1), attended.float().mean(1), _att_logit(mod, feat, high)
+    f_raw, a_raw, l_raw = feat.float().mean(1), attended.float().mean(1), mod.logit(feat, extra).float()
     return dict(att=_up(att, size), att_raw=att.float(), logit=_norm01(_up(l_raw, size)), logit_raw=l_raw,
                 feature=_norm01(_up(f_raw, size)), attended=_norm01(_up(a_raw, size)), feature_raw=f_raw,
                 attended_raw=a_raw, module=name, kind=type(mod).__name__)

@@ -4,16 +4,17 @@
 
 # %% ../../nbs/31_run_features.ipynb #c002
 from __future__ import annotations
-import dataclasses, hashlib, json, random
+import dataclasses, hashlib, json, warnings
 from pathlib import Path
 import numpy as np
 import torch
 from ..core import Config, load_config, atomic_write, get_device
 from ..engine import Experiment, load_checkpoint, load_weights
 from ..evaluate import extract_features, scored_records
+from ..methods.base import Method
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'FEATURES_FILE', 'Run', 'load_run', 'run_features', 'embed_2d', 'model_parts', 'part_features']
+__all__ = ['RUN_FILES', 'FEATURES_FILE', 'Run', 'load_run', 'run_features', 'embed_2d', 'part_features']
 
 # %% ../../nbs/31_run_features.ipynb #c005
 RUN_FILES = ('config.json', 'results.json', 'model.pt')
@@ -26,7 +27,7 @@ class Run:
     results: dict
     ds: object
     images: np.ndarray
-    method: object
+    method: Method             # make_method(cfg): the run's method object
     model: torch.nn.Module
     device: torch.device
 
@@ -35,12 +36,6 @@ class Run:
     def __repr__(self):
         return (f'Run({self.out}: {self.cfg.method} on {self.cfg.dataset}/{self.cfg.preset}, '
                 f'{len(self.ds)} records, protocols {list(self.protocols)})')
-
-def _rng_states():
-    return random.getstate(), np.random.get_state(), torch.get_rng_state()
-
-def _set_rng_states(s):
-    random.setstate(s[0]); np.random.set_state(s[1]); torch.set_rng_state(s[2])
 
 def load_run(out_dir, device='cpu', verbose: bool = False) -> Run:
     "Open the run in `out_dir`: config, results, dataset and image cache as in training, model with `model.pt`."
@@ -53,9 +48,7 @@ def load_run(out_dir, device='cpu', verbose: bool = False) -> Run:
     cfg = load_config(out / 'config.json')
     results = _read_json(out / 'results.json')
     cfg = dataclasses.replace(cfg, device=str(get_device(device)), out_dir=str(out))
-    state = _rng_states()
-    try: exp = Experiment(cfg, verbose=verbose)             # dataset, cache, model: exactly as training built them
-    finally: _set_rng_states(state)
+    exp = Experiment(cfg, verbose=verbose)    # dataset, cache, make_method(cfg), model: exactly as training built them
     try: load_weights(exp.model, load_checkpoint(out / 'model.pt'), str(out / 'model.pt'))
     except ValueError as e:
         raise ValueError(f'{e}. The weights in {out} do not match the network its config.json describes '
@@ -135,22 +128,16 @@ def embed_2d(features, method: str = 'tsne', seed: int = 0, n_ids: int | None = 
         used = dict(perplexity=float(min(perplexity, max(1.0, (n - 1) / 3))))
         est = TSNE(2, random_state=seed, init='pca', **used, **kw)
     elif method == 'umap':
-        import warnings
         import umap
         used = dict(n_neighbors=int(min(n_neighbors, n - 1)), min_dist=float(min_dist))
         est = umap.UMAP(n_components=2, random_state=seed, **used, **kw)
-        warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
     else: raise ValueError(f"method must be 'tsne' or 'umap', got {method!r}")
-    xy = est.fit_transform(X).astype(np.float32)
+    with warnings.catch_warnings():            # a seeded UMAP runs single-threaded and says so: expected here
+        warnings.filterwarnings('ignore', message='n_jobs value', category=UserWarning)
+        xy = est.fit_transform(X).astype(np.float32)
     return dict(xy=xy, rows=rows, pids=None if pids is None else np.asarray(pids)[rows], method=method, params=used)
 
 # %% ../../nbs/31_run_features.ipynb #c022
-def model_parts(model) -> int | None:
-    "Number of part descriptors in `model`'s retrieval feature (from its PCB head), or None."
-    from vireid_nb.models.blocks import PCBHead
-    heads = [m for m in model.modules() if isinstance(m, PCBHead)]
-    return heads[0].parts if heads else None
-
 def part_features(feats, parts: int) -> torch.Tensor:
     "(N, K, D/K) per-part L2-normalised descriptors from (N, D) features (or a `run_features` dict) of a K-part model."
     f = feats['f'] if isinstance(feats, dict) else feats

@@ -10,7 +10,7 @@ from ..core import Modality
 from ..data.loading import gather, to_unit_float, to_rgb8
 from ..evaluate import extract_features, scored_records
 from ..analysis.runs import Run
-from ..analysis.attention import attention_maps, attention_modules, grad_cam, identity_centres, overlay
+from ..analysis.attention import attention_maps, grad_cam, identity_centres, overlay
 from .common import dashboard_run, open_run, status_line, say, guarded
 from .common import image_grid, set_images
 
@@ -30,8 +30,8 @@ def attention_dashboard(run_dir=None, n: int = 6):
     run = run_dir if isinstance(run_dir, Run) else open_run(dashboard_run(run_dir, 'rfm'))
     recs = scored_records(run.ds.protocols)
     pids, mods = run.ds.pids[recs], run.ds.modality[recs]
-    att_names = attention_modules(run.model)
-    has_att = bool(att_names)
+    att_mods = run.method.attention_modules(run.model)       # name -> module: what the run's method declares
+    has_att = bool(att_mods)
     rows = 3 if has_att else 2
     H, Wd = run.images.shape[-2:]
     scale = max(1, 128 // H)
@@ -59,7 +59,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
         rec = np.sort(np.random.default_rng(st['draw']).choice(pool, min(n, len(pool)), replace=False))
         x = to_unit_float(gather(run.images, rec), run.device)
         m = torch.as_tensor(run.ds.modality[rec], dtype=torch.long, device=run.device)
-        st.update(rec=rec, x=x, m=m, att=attention_maps(run.model, x, m) if has_att else None)
+        st.update(rec=rec, x=x, m=m, att=attention_maps(run.model, x, m, att_mods) if has_att else None)
 
     def cam():
         rec, tgt, st['fallback'] = st['rec'], None, 0
@@ -104,7 +104,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
                         "equals the feature); the logit map still shows where mean_c high is largest")
             msg += '. '
         else:
-            msg += (f'{run.cfg.method.upper()} has no attention module (MAM or spatial attention: only RFM with '
+            msg += (f'{run.cfg.method.upper()} has no attention module (its method declares none; RFM with '
                     "mam='mam' or 'spatial' has one), so there is no attention row; Grad-CAM works for any method. ")
         msg += f"Grad-CAM on layer '{st['cam']['layer']}', target: {c['target'].value}"
         if st['fallback']:

@@ -4,23 +4,19 @@
 
 # %% ../../nbs/41_dash_augment.ipynb #c002
 from __future__ import annotations
-import dataclasses, functools, html, math, time
+import dataclasses, functools, html, time
 from typing import Callable
 import numpy as np
 import torch
 import ipywidgets as W
-from ..core import Modality
-from ..augment import (random_erasing, channel_exchange, channel_adap_gray, channel_random_erasing,
-                               channel_mix, COPY_R, COPY_G, COPY_B, GRAY, KEEP)
-from ..methods.rfm import ltg_batched, FG_CHOICES
-from ..methods.den import hue_gray, hue_rotate, rgb_to_hsv
+from ..core import Modality, METHODS
+from ..augment import AugSpec, AugParam
 from .common import (open_run, dashboard_run, image_grid, set_images, status_line, say,
                                          guarded)
 
 # %% auto #0
-__all__ = ['BRANCHES', 'AUGMENTATIONS', 'as_image_batch', 'ImagePool', 'array_pool', 'cache_pool', 'run_pool', 'synth_pool',
-           'changed_fraction', 'channel_branch', 'hue_shift', 'Param', 'Aug', 'aug_params', 'augment',
-           'augment_dashboard']
+__all__ = ['as_image_batch', 'ImagePool', 'array_pool', 'cache_pool', 'run_pool', 'synth_pool', 'RegisteredAug',
+           'registered_augmentations', 'aug_params', 'augment', 'augment_dashboard']
 
 # %% ../../nbs/41_dash_augment.ipynb #c005
 def as_image_batch(images) -> torch.Tensor:
@@ -92,160 +88,57 @@ def synth_pool(size: str = 'demo', seed: int = 0) -> ImagePool:
         return as_image_batch(np.stack([done[i] for i in idx]))
     return ImagePool(f'synth/{size}', len(ds), get, ds.pids, ds.modality)
 
-# %% ../../nbs/41_dash_augment.ipynb #c011
-def changed_fraction(x: torch.Tensor, y: torch.Tensor, tol: float = 0.5 / 255) -> torch.Tensor:
-    "(N,) share of pixels of `y` that differ from `x` by more than `tol` in some channel."
-    return ((y - x).abs() > tol).any(1).flatten(1).float().mean(1)
-
-BRANCHES = {KEEP: 'unchanged', COPY_R: 'R→RGB', COPY_G: 'G→RGB', COPY_B: 'B→RGB', GRAY: 'gray'}
-
-def channel_branch(x: torch.Tensor, y: torch.Tensor, space: str = 'unit', tol: float = 1e-4) -> list:
-    "Name of the channel-mixing branch (see `BRANCHES`) that turns each image of `x` into `y` ('?' if none)."
-    order = list(BRANCHES)
-    cand = torch.stack([channel_mix(x, torch.full((len(x),), k, dtype=torch.long), space) for k in order])
-    err = (cand - y[None]).abs().flatten(2).amax(2)                         # (branches, N)
-    best = err.argmin(0)                                                    # first of equal errors: unchanged first
-    ok = err.min(0).values <= tol
-    return [BRANCHES[order[b]] if o else '?' for b, o in zip(best.tolist(), ok.tolist())]
-
-def hue_shift(x: torch.Tensor, y: torch.Tensor, min_sat: float = 0.1) -> torch.Tensor:
-    "(N,) hue rotation in degrees from `x` to `y` (circular mean over saturated pixels); NaN where `y` is gray."
-    h0, s0, v0 = rgb_to_hsv(x); h1, s1, _ = rgb_to_hsv(y)
-    w = s0 * v0 * (s0 > min_sat) * (s1 > min_sat)
-    d = (h1 - h0) * 2 * math.pi
-    deg = torch.rad2deg(torch.atan2((w * d.sin()).flatten(1).sum(1), (w * d.cos()).flatten(1).sum(1)))
-    return torch.where(w.flatten(1).sum(1) > 0, deg, torch.full_like(deg, float('nan')))
-
 # %% ../../nbs/41_dash_augment.ipynb #c014
-@dataclasses.dataclass
-class Param:
-    "A parameter of an augmentation: kind 'float' | 'int' | 'range' | 'log' | 'choice', default, bounds or options."
-    kind: str
-    default: object
-    lo: float | None = None
-    hi: float | None = None
-    step: float | None = None
-    options: tuple = ()
-    when: tuple | None = None        # (other parameter, value): shown and used only then
+@dataclasses.dataclass(frozen=True)
+class RegisteredAug:
+    "An augmentation the explorer offers: its `AugSpec` and the registered methods that declare it."
+    spec: AugSpec
+    methods: tuple
 
-@dataclasses.dataclass
-class Aug:
-    "An augmentation in the explorer: `fn(x, gen, **params)` → (y, extra), `titles(x, y, extra, params)` → strings."
-    label: str
-    fn: Callable
-    params: dict
-    titles: Callable
-    code: Callable
-    note: str = ''
+def registered_augmentations() -> dict:
+    "name → `RegisteredAug` for every augmentation a method class in `METHODS` declares (`Method.augmentations`)."
+    import vireid_nb.methods  # noqa: F401                              (registers the built-in methods)
+    first = {}                                                          # name -> (spec, method registered first)
+    for m, cls in METHODS.items():                                      # registration order
+        for k, spec in (getattr(cls, 'augmentations', None) or {}).items():
+            if not isinstance(spec, AugSpec):
+                raise TypeError(f'method {m!r} declares augmentation {k!r} as {type(spec).__name__}; expected an AugSpec')
+            first.setdefault(k, spec)
+    out = {}
+    for m in sorted(METHODS):                                           # a stable order: methods by name
+        for k in (getattr(METHODS[m], 'augmentations', None) or {}):
+            if k not in out:
+                out[k] = RegisteredAug(first[k], tuple(n for n in sorted(METHODS)
+                                                       if (getattr(METHODS[n], 'augmentations', None) or {}).get(k) is first[k]))
+    return out
 
-_AREA = Param('range', (0.02, 0.4), 0.005, 0.95, 0.005)
-_ASPECT = Param('range', (0.3, round(1 / 0.3, 3)), 0.1, 10.0, 0.001)
-_P = Param('float', 1.0, 0.0, 1.0, 0.05)
+def _entry(name: str) -> RegisteredAug:
+    augs = registered_augmentations()
+    if name not in augs: raise ValueError(f'unknown augmentation {name!r}; choose one of {", ".join(augs)}')
+    return augs[name]
 
-def _fmt(v):
-    if isinstance(v, float): return repr(round(v, 6))
-    if isinstance(v, tuple): return '(' + ', '.join(_fmt(a) for a in v) + ')'
-    return repr(v)
+def _check_params(name: str, spec: AugSpec, params: dict) -> dict:
+    bad = sorted(set(params) - set(spec.params))
+    if bad: raise ValueError(f'{name} has no parameter {", ".join(bad)}; its parameters: {", ".join(spec.params)}')
+    out = {k: params.get(k, s.default) for k, s in spec.params.items()}
+    return {k: (tuple(v) if spec.params[k].kind == 'range' else v) for k, v in out.items()}
 
-def _call(fn_name, names=None):
-    "Code string of `fn_name(x, torch.Generator().manual_seed(seed), **params)` (only `names` if given)."
-    def code(seed, p):
-        kw = ', '.join(f'{k}={_fmt(v)}' for k, v in p.items() if names is None or k in names)
-        return f'{fn_name}(x, torch.Generator().manual_seed({seed}), {kw})'
-    return code
-
-def _pct(f): return f'{100 * float(f):.0f}% changed'
-
-def _ltg(x, gen, **p):
-    y, st = ltg_batched(x, gen, return_stats=True, **p)
-    return y, st
-
-def _ltg_titles(x, y, st, p):
-    touched = (st['memory'] != 1).any(1).flatten(1).float().mean(1)     # pixels LTG multiplied (M ≠ 1)
-    return [('unchanged' if int(r) == 0 else f'{100 * float(t):.0f}% px · {int(r)} rounds' + ('' if f else ' (cap)'))
-            for t, r, f in zip(touched, st['rounds'], st['finished'])]
-
-def _huegray(x, gen, mode='random', hue_range=180.0, hue_shift=90.0, gray_p=0.5):
-    if mode == 'fixed': return hue_gray(hue_rotate(x, torch.full((len(x),), float(hue_shift))), gen, 0.0, gray_p), None
-    if mode != 'random': raise ValueError(f"mode={mode!r} is not valid; choose one of 'random', 'fixed'")
-    return hue_gray(x, gen, hue_range, gray_p), None
-
-def _huegray_titles(x, y, _, p):
-    gray = (y[:, 0] == y[:, 1]).flatten(1).all(1) & (y[:, 1] == y[:, 2]).flatten(1).all(1)
-    was_gray = (x[:, 0] == x[:, 1]).flatten(1).all(1) & (x[:, 1] == x[:, 2]).flatten(1).all(1)
-    d = hue_shift(x, y)
-    return ['gray input' if wg else 'gray' if g else 'hue ?' if math.isnan(v) else f'hue {v:+.0f}°'
-            for g, wg, v in zip(gray.tolist(), was_gray.tolist(), d.tolist())]
-
-def _huegray_code(seed, p):
-    gen = f'torch.Generator().manual_seed({seed})'
-    if p['mode'] == 'fixed':
-        return (f'hue_gray(hue_rotate(x, torch.full((len(x),), {_fmt(float(p["hue_shift"]))})), {gen}, '
-                f'hue_range=0.0, gray_p={_fmt(p["gray_p"])})')
-    return f'hue_gray(x, {gen}, hue_range={_fmt(p["hue_range"])}, gray_p={_fmt(p["gray_p"])})'
-
-def _branch_titles(x, y, _, p): return channel_branch(x, y, p.get('space', 'unit'))
-def _erase_titles(x, y, _, p): return [_pct(f) if f > 0 else 'unchanged' for f in changed_fraction(x, y).tolist()]
-
-AUGMENTATIONS = {
-    'ltg': Aug('LTG (RFM, Alg. 1)', _ltg,
-               dict(p=_P, area=_AREA, aspect=_ASPECT, fg=Param('choice', 'beta0.5', options=tuple(FG_CHOICES)),
-                    t_min=Param('log', 1e-6, -12, -1, 0.5), max_rounds=Param('int', 500, 1, 500, 1)),
-               _ltg_titles, _call('ltg_batched'),
-               'RFM §IV-B: training uses p = 0.5 (ltg_p), f_g ~ Beta(0.5, 0.5) (ltg_fg), t_min = 1e-6, '
-               'at most 500 rounds (ltg_max_rounds). Titles: share of pixels multiplied, rounds run ("cap": '
-               'stopped by max_rounds before min M ≤ t_min).'),
-    'huegray': Aug('HueGray (DEN)', _huegray,
-                   dict(mode=Param('choice', 'random', options=('random', 'fixed')),
-                        hue_range=Param('float', 180.0, 0.0, 180.0, 5.0, when=('mode', 'random')),
-                        hue_shift=Param('float', 90.0, -180.0, 180.0, 5.0, when=('mode', 'fixed')),
-                        gray_p=Param('float', 0.5, 0.0, 1.0, 0.05)),
-                   _huegray_titles, _huegray_code,
-                   'DEN Supp. §5, Fig. 7: hue rotation by U(−hue_range, hue_range) degrees, then gray with '
-                   'probability gray_p (training: hue_range = 180, hg_gray_p = 0.5). Titles: the hue rotation '
-                   'measured on the output, or "gray".'),
-    'channel_exchange': Aug('ChannelExchange (CAJ)', lambda x, gen, **p: (channel_exchange(x, gen, **p), None),
-                            dict(gray=Param('int', 2, 2, 6, 1), p=_P,
-                                 space=Param('choice', 'unit', options=('unit', 'normalized'))),
-                            _branch_titles, _call('channel_exchange'),
-                            "CAJ's ChannelExchange (on an extra copy of each visible image): k ~ U{0..gray}, copy "
-                            'channel k, gray for k > 2 (official gray = 2: never gray). Titles: the branch taken.'),
-    'channel_adap_gray': Aug('ChannelAdapGray (CAJ)', lambda x, gen, **p: (channel_adap_gray(x, gen, **p), None),
-                             dict(gray_p=Param('float', 0.5, 0.0, 1.0, 0.05), p=_P,
-                                  space=Param('choice', 'unit', options=('unit', 'normalized'))),
-                             _branch_titles, _call('channel_adap_gray'),
-                             "CAJ's ChannelAdapGray (on the infrared images in training): a copied channel 3/4, "
-                             'gray 1/8, unchanged 1/8 at gray_p = 0.5. Titles: the branch taken.'),
-    'channel_random_erasing': Aug('ChannelRandomErasing (CAJ)',
-                                  lambda x, gen, **p: (channel_random_erasing(x, gen, **p), None),
-                                  dict(p=_P, area=_AREA, aspect=_ASPECT), _erase_titles,
-                                  _call('channel_random_erasing'),
-                                  "CAJ's random erasing with the official fill, in pixel values (training p = 0.5)."),
-    'random_erasing': Aug('Random erasing (AGW)', lambda x, gen, **p: (random_erasing(x, gen, **p), None),
-                          dict(p=_P, area=_AREA, aspect=_ASPECT), _erase_titles, _call('random_erasing'),
-                          'Zhong et al., as in AGW (training p = 0.5, area 0.02–0.4, aspect 0.3–1/0.3 '
-                          'log-uniform).'),
-}
+def _apply(spec: AugSpec, x: torch.Tensor, seed: int, p: dict) -> dict:
+    used = {k: v for k, v in p.items() if spec.params[k].when is None or p[spec.params[k].when[0]] == spec.params[k].when[1]}
+    y, extra = spec.fn(x, torch.Generator().manual_seed(int(seed)), **p)
+    return dict(y=y, titles=spec.titles(x, y, extra, p), code=spec.code(int(seed), used), params=p)
 
 def aug_params(name: str, **params) -> dict:
     "The full parameter dict of augmentation `name`: its defaults, overridden by `params` (checked)."
-    if name not in AUGMENTATIONS:
-        raise ValueError(f'unknown augmentation {name!r}; choose one of {", ".join(AUGMENTATIONS)}')
-    spec = AUGMENTATIONS[name].params
-    bad = sorted(set(params) - set(spec))
-    if bad: raise ValueError(f'{name} has no parameter {", ".join(bad)}; its parameters: {", ".join(spec)}')
-    out = {k: params.get(k, s.default) for k, s in spec.items()}
-    return {k: (tuple(v) if spec[k].kind == 'range' else v) for k, v in out.items()}
+    return _check_params(name, _entry(name).spec, params)
 
 def augment(name: str, x, seed: int = 0, **params) -> dict:
     "Augment images `x` with `name` and a generator seeded with `seed`: dict(y, titles, code, params)."
-    x = as_image_batch(x); p = aug_params(name, **params); a = AUGMENTATIONS[name]
-    used = {k: v for k, v in p.items() if a.params[k].when is None or p[a.params[k].when[0]] == a.params[k].when[1]}
-    y, extra = a.fn(x, torch.Generator().manual_seed(int(seed)), **p)
-    return dict(y=y, titles=a.titles(x, y, extra, p), code=a.code(int(seed), used), params=p)
+    spec = _entry(name).spec
+    return _apply(spec, as_image_batch(x), seed, _check_params(name, spec, params))
 
 # %% ../../nbs/41_dash_augment.ipynb #c018
-def _widget(name: str, s: Param):
+def _widget(name: str, s: AugParam):
     style, lay = {'description_width': '90px'}, W.Layout(width='360px')
     kw = dict(description=name, style=style, layout=lay, continuous_update=False)
     if s.kind == 'float': return W.FloatSlider(value=s.default, min=s.lo, max=s.hi, step=s.step, **kw)
@@ -259,7 +152,7 @@ def _widget(name: str, s: Param):
                                layout=W.Layout(width='auto'))
     raise ValueError(f'unknown parameter kind {s.kind!r}')
 
-def _value(s: Param, v):
+def _value(s: AugParam, v):
     if s.kind == 'float': return round(float(v), 6)
     if s.kind == 'log': return float(f'{v:.6g}')
     if s.kind == 'range': return tuple(round(float(a), 6) for a in v)
@@ -277,6 +170,8 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
                       synth_size: str = 'demo', modality: int = int(Modality.VIS)):
     "Originals above augmented images (RFM Fig. 9, DEN Fig. 7), with the augmentation's real parameters as controls."
     if not isinstance(n, (int, np.integer)) or n < 1: raise ValueError(f'n must be a positive integer, got {n!r}')
+    reg = registered_augmentations()                                      # what the methods register now
+    augs, users = {k: e.spec for k, e in reg.items()}, {k: e.methods for k, e in reg.items()}
     aug_params(augmentation)                                              # checks the name
     pool = _image_pool(images, run_dir, synth_size)
     has_mod = pool.modality is not None
@@ -285,7 +180,7 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     code = W.HTML(layout=W.Layout(min_height='1.5em'))
     rng = np.random.default_rng(seed)
 
-    aug = W.Dropdown(options=[(a.label, k) for k, a in AUGMENTATIONS.items()], value=augmentation,
+    aug = W.Dropdown(options=[(a.label, k) for k, a in augs.items()], value=augmentation,
                      description='augmentation', style={'description_width': '90px'}, layout=W.Layout(width='360px'))
     seed_w = W.IntText(value=int(seed), description='seed', style={'description_width': '40px'},
                        layout=W.Layout(width='150px'))
@@ -301,10 +196,12 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     controls = dict(augmentation=aug, seed=seed_w, resample=resample, modality=mod_w, first=first,
                     new_images=new_images)
     panels, hints = {}, {}
-    for k, a in AUGMENTATIONS.items():
+    for k, a in augs.items():
         ws = {p: _widget(p, s) for p, s in a.params.items()}
         controls.update({f'{k}.{p}': w for p, w in ws.items()})
-        hints[k] = W.HTML(f'<small style="color:#555">{a.note}</small>', layout=W.Layout(max_width='760px'))
+        used = f' Declared by: {", ".join(m.upper() for m in users[k])}.' if users.get(k) else ''
+        hints[k] = W.HTML(f'<small style="color:#555">{html.escape(a.note + used)}</small>',
+                          layout=W.Layout(max_width='760px'))
         panels[k] = W.VBox([hints[k], *ws.values()])
     params_box = W.VBox([panels[augmentation]])
 
@@ -313,11 +210,11 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     state = dict(x=None, y=None, idx=None, busy=False)
 
     def current_params(k):
-        a = AUGMENTATIONS[k]
+        a = augs[k]
         return {p: _value(s, controls[f'{k}.{p}'].value) for p, s in a.params.items()}
 
     def show_params(k):
-        a = AUGMENTATIONS[k]
+        a = augs[k]
         for p, s in a.params.items():
             if s.when is not None:
                 on = controls[f'{k}.{s.when[0]}'].value == s.when[1]
@@ -332,12 +229,12 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     def draw_augmented():
         t0 = time.time()
         k = aug.value
-        r = augment(k, state['x'], seed_w.value, **current_params(k))
+        r = _apply(augs[k], state['x'], seed_w.value, current_params(k))
         state['y'] = r['y']
         set_images(fig, list(state['x']) + list(r['y']),
                    titles=[pool.label(i) for i in state['idx']] + r['titles'], scale=scale(r['y']))
         code.value = f'<code style="font-size:11px">{html.escape(r["code"])}</code>'
-        say(status, f'{AUGMENTATIONS[k].label}, seed {seed_w.value}, images {pool.name} '
+        say(status, f'{augs[k].label}, seed {seed_w.value}, images {pool.name} '
                     f'{state["idx"].tolist()} ({time.time() - t0:.2f} s)')
 
     def draw_all():
@@ -365,7 +262,7 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     new_images.on_click(guarded(status, on_new))
     first.observe(guarded(status, on_first), 'value')
     mod_w.observe(guarded(status, lambda c: draw_all()), 'value')
-    for k, a in AUGMENTATIONS.items():
+    for k, a in augs.items():
         for p in a.params: controls[f'{k}.{p}'].observe(guarded(status, on_param), 'value')
 
     show_params(augmentation)
@@ -374,7 +271,7 @@ def augment_dashboard(images=None, run_dir=None, n: int = 4, seed: int = 0, augm
     pick = W.HBox([mod_w, first, new_images])
     box = W.VBox([top, params_box, pick, fig, code, status])
     box.add_class('vireid-dash')
-    box.fig, box.controls, box.status, box.panels, box.params_box, box.code, box.pool = \
-        fig, controls, status, panels, params_box, code, pool
+    box.fig, box.controls, box.status, box.panels, box.params_box, box.code, box.pool, box.hints = \
+        fig, controls, status, panels, params_box, code, pool, hints
     box.state = state
     return box

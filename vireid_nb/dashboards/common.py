@@ -5,16 +5,16 @@
 # %% ../../nbs/40_dashboards.ipynb #c002
 from __future__ import annotations
 import base64, io, os, shutil, tempfile
+from collections import OrderedDict
 from pathlib import Path
 import numpy as np
-import torch
 from ..core import runs_dir
 from ..analysis.runs import RUN_FILES, load_run
 from ..data.loading import to_rgb8
 
 # %% auto #0
-__all__ = ['CORRECT', 'WRONG', 'QUERY', 'is_finished_run', 'example_run', 'open_run', 'dashboard_run', 'add_border', 'png',
-           'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid', 'set_images']
+__all__ = ['MAX_OPEN', 'CORRECT', 'WRONG', 'QUERY', 'is_finished_run', 'example_run', 'open_run', 'dashboard_run', 'add_border',
+           'png', 'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid', 'set_images']
 
 # %% ../../nbs/40_dashboards.ipynb #c005
 def is_finished_run(path) -> bool:
@@ -43,16 +43,20 @@ def example_run(method: str = 'agw', preset: str = 'smoke', seed: int = 0, root=
     return out
 
 # %% ../../nbs/40_dashboards.ipynb #c008
-_OPEN: dict = {}
+MAX_OPEN = 4                      # runs kept open (least recently used dropped first)
+_OPEN: OrderedDict = OrderedDict()  # (folder, device) -> (model.pt mtime, Run), most recently used last
 
 def open_run(run_dir, device='cpu'):
-    "`load_run(run_dir)`, cached per folder until its model.pt changes."
+    "`load_run(run_dir)`, cached per folder until its model.pt changes; the `MAX_OPEN` most recently used are kept."
     p = Path(run_dir).expanduser().resolve()
     stamp = (p / 'model.pt').stat().st_mtime_ns if (p / 'model.pt').exists() else None
     key = (str(p), str(device))
-    if key in _OPEN and _OPEN[key][0] == stamp: return _OPEN[key][1]
+    hit = _OPEN.get(key)
+    if hit is not None and hit[0] == stamp:
+        _OPEN.move_to_end(key); return hit[1]
     run = load_run(p, device=device)
-    _OPEN[key] = (stamp, run)
+    _OPEN[key] = (stamp, run); _OPEN.move_to_end(key)
+    while len(_OPEN) > MAX_OPEN: _OPEN.popitem(last=False)
     return run
 
 # %% ../../nbs/40_dashboards.ipynb #c011

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np
 from ..core import Modality
-from ..analysis.runs import run_features, embed_2d, model_parts, part_features
+from ..analysis.runs import run_features, embed_2d, part_features
 from .common import (open_run, dashboard_run, image_widget, show_image, status_line, say,
                                          guarded)
 
@@ -45,7 +45,7 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     import plotly.graph_objects as go
     run = open_run(dashboard_run(run_dir))
     feats = run_features(run)
-    K = model_parts(run.model)
+    K = run.method.parts(run.model)                           # None: one global descriptor
     n_all = len(np.unique(feats['pids']))
     status = status_line()
     c = dict(

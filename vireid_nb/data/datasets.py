@@ -5,10 +5,10 @@
 # %% ../../nbs/02_datasets.ipynb #c002
 from __future__ import annotations
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 import numpy as np
 from ..core import Modality, DATASETS, stable_hash
+from . import synth as _synth
 
 # %% auto #0
 __all__ = ['METRIC_NAMES', 'sample_gallery', 'Protocol', 'ReIDDataset', 'hold_out_identities', 'cross_modality_protocols',
@@ -123,8 +123,6 @@ def cross_modality_protocols(ds: ReIDDataset, idx, prefix: str, metric: str = 'l
             Protocol(f'{prefix}/vis2ir', vis, ir, metric, shots, trials, locations=loc)]
 
 # %% ../../nbs/02_datasets.ipynb #c016
-from . import synth as _synth
-
 @DATASETS.register('synth')
 def load_synth(root=None, *, size='demo', seed=0, img_size=None, trials=10, **_) -> ReIDDataset:
     "The synthetic VIS/IR dataset (`root` is ignored: nothing is read from disk)."

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/03_loading.ipynb #c002
 from __future__ import annotations
-import json, os, time, math
+import json, time, math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np
@@ -71,8 +71,8 @@ def cache_images(ds: ReIDDataset, img_size, cache_dir=None, chunk: int = 512, ve
 
 # %% ../../nbs/03_loading.ipynb #c010
 class CrossModalitySampler:
-    "Batches of positions into the training arrays: P identities × (K visible + K infrared)."
-    def __init__(self, labels, modality, P: int, K: int, generator: torch.Generator | None = None):
+    "Batches of positions into the training arrays: P identities × (K visible + K infrared); `epoch_len` batches."
+    def __init__(self, labels, modality, P: int, K: int, generator: torch.Generator | None = None, epoch_len='ids'):
         labels, modality = np.asarray(labels), np.asarray(modality)
         self.P, self.K, self.n_classes = P, K, int(labels.max()) + 1
         if P > self.n_classes: raise ValueError(f'ids_per_batch={P} exceeds the {self.n_classes} training identities')
@@ -86,8 +86,17 @@ class CrossModalitySampler:
                                  'every identity needs both modalities')
             self.order.append(torch.from_numpy(pos)); self.count.append(torch.from_numpy(cnt))
             self.start.append(torch.from_numpy(np.r_[0, np.cumsum(cnt)[:-1]]))
+        self.n_images = [len(o) for o in self.order]                    # N_vis, N_ir
+        self.n_batches = self.batches_per_epoch(epoch_len)
 
-    def __len__(self): return math.ceil(self.n_classes / self.P)
+    def batches_per_epoch(self, epoch_len='ids') -> int:
+        "Batches in one epoch of length `epoch_len` ('ids', 'official' or a number of batches)."
+        if epoch_len == 'ids': return math.ceil(self.n_classes / self.P)
+        if epoch_len == 'official': return max(self.n_images) // (self.P * self.K) + 1
+        if isinstance(epoch_len, (int, np.integer)) and epoch_len >= 1: return int(epoch_len)
+        raise ValueError(f"epoch_len={epoch_len!r} is not valid; choose 'ids', 'official' or a positive number of batches")
+
+    def __len__(self): return self.n_batches
 
     def _pick(self, ids, m):
         cnt = self.count[m][ids]                                     # (n,)
@@ -97,13 +106,23 @@ class CrossModalitySampler:
         col = keys.argsort(dim=1)[:, :self.K] % cnt[:, None]          # cycles when fewer than K images
         return self.order[m][self.start[m][ids][:, None] + col]     # (n, K)
 
+    def _identity_batches(self) -> torch.Tensor:
+        "(n_batches, P) identities: consecutive random permutations, cut into batches of P."
+        P, rows, open_ = self.P, [], torch.empty(0, dtype=torch.long)
+        while len(rows) < self.n_batches:
+            perm = torch.randperm(self.n_classes, generator=self.gen)
+            if len(open_):            # finish the open batch with identities it does not hold; those come later
+                dup = torch.isin(perm, open_)
+                perm = torch.cat([perm[~dup], perm[dup]])
+                k = P - len(open_)
+                rows.append(torch.cat([open_, perm[:k]])); perm = perm[k:]
+            full = len(perm) // P
+            rows.extend(perm[:full * P].view(full, P))
+            open_ = perm[full * P:]
+        return torch.stack(rows[:self.n_batches])
+
     def __iter__(self):
-        n = len(self) * self.P
-        ids = torch.randperm(self.n_classes, generator=self.gen)
-        if n > self.n_classes:                                      # fill the last batch with other identities
-            extra = torch.randperm(self.n_classes, generator=self.gen)
-            ids = torch.cat([ids, extra[~torch.isin(extra, ids[-(self.n_classes % self.P):])][: n - self.n_classes]])
-        ids = ids.view(-1, self.P)
+        ids = self._identity_batches()
         vis, ir = (self._pick(ids.reshape(-1), m).view(len(ids), -1) for m in (0, 1))
         for b in range(len(ids)): yield torch.cat([vis[b], ir[b]]).numpy()
 
@@ -118,9 +137,10 @@ def to_unit_float(x: torch.Tensor, device) -> torch.Tensor:
     return x.to(device, non_blocking=True).float().div_(255)
 
 def train_batches(images, ds: ReIDDataset, sampler: CrossModalitySampler):
-    "Yield (uint8 images, labels, modality) tensors for one epoch, prefetching the next batch."
-    rec, labels, mod = ds.train, torch.from_numpy(ds.labels), torch.from_numpy(ds.modality[ds.train])
-    def load(pos): return gather(images, rec[pos]), labels[pos], mod[pos]
+    "Yield (uint8 images, labels, modality, cameras) tensors for one epoch, prefetching the next batch."
+    rec, labels = ds.train, torch.from_numpy(ds.labels)
+    mod, cams = torch.from_numpy(ds.modality[ds.train]), torch.from_numpy(ds.cams[ds.train])
+    def load(pos): return gather(images, rec[pos]), labels[pos], mod[pos], cams[pos]
     with ThreadPoolExecutor(1) as ex:
         it = iter(sampler); nxt = next(it, None); fut = ex.submit(load, nxt) if nxt is not None else None
         while fut is not None:

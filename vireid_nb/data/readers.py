@@ -205,7 +205,7 @@ def load_llcm(root, *, trials=10, gallery_shots=1, **_) -> ReIDDataset:
     pids, cams, mods = (np.array(v, np.int64) for v in (pids, cams, mods))
     if len(paths) == n_train: raise LayoutError(f'no test image of the ids in idx/test_id.txt was found\n{LLCM_LAYOUT.format(root=root)}')
     train = np.arange(n_train)
-    if set(pids[:n_train]) & set(test_ids): raise LayoutError(f'LLCM: training lists and idx/test_id.txt share identities')
+    if set(pids[:n_train]) & set(test_ids): raise LayoutError('LLCM: training lists and idx/test_id.txt share identities')
     _check_both_modalities('LLCM', pids[train], mods[train], np.unique(pids[train]), LLCM_LAYOUT, root)
     ds = _dataset('llcm', paths, pids, cams, mods, train, root)
     ds.protocols = cross_modality_protocols(ds, np.arange(n_train, len(paths)), 'llcm', metric='llcm',

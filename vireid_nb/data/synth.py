@@ -4,7 +4,7 @@
 
 # %% ../../nbs/01_synth.ipynb #c003
 from __future__ import annotations
-import json, os, shutil, tempfile, time
+import json, os, shutil, tempfile
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import numpy as np

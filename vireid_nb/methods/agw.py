@@ -4,16 +4,17 @@
 
 # %% ../../nbs/21_method_agw.ipynb #c002
 from __future__ import annotations
+import math
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from ..core import Config, METHODS
+from ..core import METHODS, Range
+from ..augment import base_augment, RANDOM_ERASING
 from ..models.backbone import TwoStreamResNet, GeM, BNNeck
 from ..losses import id_loss, wrt_loss
-from .base import Method
+from .base import Method, Batch, Output, LossTerms, Degenerate
 
 # %% auto #0
-__all__ = ['AGWNet', 'AGW']
+__all__ = ['WRT_COLLAPSE', 'AGWNet', 'AGW']
 
 # %% ../../nbs/21_method_agw.ipynb #c005
 class AGWNet(nn.Module):
@@ -28,14 +29,20 @@ class AGWNet(nn.Module):
         feat = self.pool(self.backbone(x, modality))
         bn, logits = self.neck(feat)
         if not self.training: return bn
-        return dict(feat=feat, bn=bn, logits=logits)
+        return Output(feat=feat, bn=bn, logits=logits)
 
 # %% ../../nbs/21_method_agw.ipynb #c008
+WRT_COLLAPSE = ('all pairwise distances are equal, so every feature is the same point: the features have collapsed '
+                'and the metric loss no longer trains anything')
+
 class AGW(Method):
     name = 'agw'
-    params = {}
+    params = dict(erase_p=0.0)
+    param_rules = dict(erase_p=Range(0, 1))
+    augmentations = {'random_erasing': RANDOM_ERASING}
 
-    def paper_defaults(self, dataset: str) -> dict:
+    @classmethod
+    def paper_defaults(cls, dataset: str) -> dict:
         # official code: 288×144, 8 ids × (4 + 4), SGD nesterov, lr 0.1 head / 0.01 backbone,
         # linear warm-up over 10 epochs, ×0.1 at 20, ×0.01 at 50
         return dict(img_size=(288, 144), backbone='resnet50', pretrained='imagenet', epochs=60,
@@ -43,11 +50,17 @@ class AGW(Method):
                     momentum=0.9, optimizer='sgd', warmup_epochs=10, milestones=(20, 50), gamma=0.1,
                     eval_trials=10, flip_test=False)
 
-    def build_model(self, cfg: Config, n_classes: int) -> nn.Module:
-        return AGWNet(n_classes, cfg.backbone, cfg.pretrained)
+    def build_model(self, n_classes: int) -> nn.Module:
+        return AGWNet(n_classes, self.cfg.backbone, self.cfg.pretrained)
 
-    def loss(self, out, batch, cfg):
-        l_id, l_tri = id_loss(out['logits'], batch['labels']), wrt_loss(out['feat'], batch['labels'])
-        return dict(loss=l_id + l_tri, id=l_id, tri=l_tri)
+    def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
+        return batch.replace(x=base_augment(batch.x, gen, erase_p=self.p.erase_p))
 
-METHODS.register('agw', AGW())
+    def loss(self, out: Output, batch: Batch) -> LossTerms:
+        l_id, l_tri = id_loss(out.logits, batch.labels), wrt_loss(out.feat, batch.labels)
+        return LossTerms(l_id + l_tri, dict(id=l_id, tri=l_tri), out.feat)
+
+    def degenerate(self) -> dict:
+        return dict(tri=Degenerate(math.log(2), 'the WRT triplet sits at ln 2: ' + WRT_COLLAPSE))
+
+METHODS.register('agw', AGW)

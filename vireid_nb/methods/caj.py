@@ -5,13 +5,13 @@
 # %% ../../nbs/24_method_caj.ipynb #c002
 from __future__ import annotations
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from ..core import Config, METHODS, Modality, Range
+from ..core import METHODS, Modality, Range
 from ..augment import (random_pad_crop, random_flip, channel_random_erasing, channel_exchange,
-                               channel_adap_gray)
+                               channel_adap_gray, CHANNEL_EXCHANGE, CHANNEL_ADAP_GRAY, CHANNEL_RANDOM_ERASING)
 from ..losses import pairwise_distance, id_loss, wrt_loss, masked_softmax
-from .agw import AGW, AGWNet
+from .base import Batch, Output, LossTerms
+from .agw import AGW
 
 # %% auto #0
 __all__ = ['adp_margin_loss', 'adp_triplet_loss', 'CAJ']
@@ -43,46 +43,42 @@ class CAJ(AGW):
     params = dict(channel_p=1.0, gray_p=0.5, erase_p=0.5, joint=True, channel_space='normalized',
                   alpha=1.0, adp_gamma=1.0, square=1, triplet='adp')
     param_rules = _RULES
+    augmentations = {'channel_exchange': CHANNEL_EXCHANGE, 'channel_adap_gray': CHANNEL_ADAP_GRAY,
+                     'channel_random_erasing': CHANNEL_RANDOM_ERASING}
 
-    def defaults(self, preset: str, dataset: str) -> dict:
+    @classmethod
+    def defaults(cls, preset: str, dataset: str) -> dict:
         d = super().defaults(preset, dataset)
         # from scratch (smoke, demo) the squared ADP diverges: see "Training from scratch" above
         if preset in ('smoke', 'demo'): d['method_params'] = dict(square=0)
         return d
 
-    def paper_defaults(self, dataset: str) -> dict:
+    @classmethod
+    def paper_defaults(cls, dataset: str) -> dict:
         # official train_ext.py + main.sh: AGW's recipe (288×144, 8 ids × (4 + 4), SGD nesterov, lr 0.1 head /
         # 0.01 backbone, 10-epoch linear warm-up, ×0.1 at 20, ×0.01 at 50) for 100 epochs
         return {**super().paper_defaults(dataset), 'epochs': 100}
 
-    def build_model(self, cfg: Config, n_classes: int) -> nn.Module:
-        return AGWNet(n_classes, cfg.backbone, cfg.pretrained)
-
-    def augment(self, batch: dict, gen: torch.Generator, cfg: Config) -> dict:
-        mp = self.checked(cfg)
-        x, y, m = batch['x'], batch['labels'], batch['modality']
-        vis, ir = m == Modality.VIS, m == Modality.IR
-        n_vis = int(vis.sum())
-        if mp['joint']:   # a second view of every visible image, augmented independently
-            x, y, m = torch.cat([x[vis], x[vis], x[ir]]), torch.cat([y[vis], y[vis], y[ir]]), torch.cat([m[vis], m[vis], m[ir]])
+    def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
+        p = self.p
+        vis, ir = batch.select(batch.modality == Modality.VIS), batch.select(batch.modality == Modality.IR)
+        n = len(vis)
+        b = Batch.cat(vis, vis, ir) if p.joint else Batch.cat(vis, ir)   # joint: a second view of every visible image
+        x = random_flip(random_pad_crop(b.x, gen), gen)
+        x = channel_random_erasing(x, gen, p.erase_p)
+        if p.joint:
+            x = torch.cat([x[:n], channel_exchange(x[n:2 * n], gen, gray=2, p=p.channel_p, space=p.channel_space),
+                           channel_adap_gray(x[2 * n:], gen, p.gray_p, p.channel_p, p.channel_space)])
         else:
-            x, y, m = torch.cat([x[vis], x[ir]]), torch.cat([y[vis], y[ir]]), torch.cat([m[vis], m[ir]])
-        x = random_flip(random_pad_crop(x, gen), gen)
-        x = channel_random_erasing(x, gen, mp['erase_p'])
-        sp, p = mp['channel_space'], mp['channel_p']
-        if mp['joint']:
-            copy = slice(n_vis, 2 * n_vis); rest = slice(2 * n_vis, None)
-            x = torch.cat([x[:n_vis], channel_exchange(x[copy], gen, gray=2, p=p, space=sp),
-                           channel_adap_gray(x[rest], gen, mp['gray_p'], p, sp)])
-        else:
-            x = channel_adap_gray(x, gen, mp['gray_p'], p, sp)
-        return dict(batch, x=x, labels=y, modality=m)
+            x = channel_adap_gray(x, gen, p.gray_p, p.channel_p, p.channel_space)
+        return b.replace(x=x)
 
-    def loss(self, out, batch, cfg):
-        mp = self.checked(cfg)
-        l_id = id_loss(out['logits'], batch['labels'])
-        if mp['triplet'] == 'adp': l_tri = adp_triplet_loss(out['feat'], batch['labels'], mp['alpha'], mp['adp_gamma'], mp['square'])
-        else: l_tri = wrt_loss(out['feat'], batch['labels'])
-        return dict(loss=l_id + l_tri, id=l_id, tri=l_tri)
+    def loss(self, out: Output, batch: Batch) -> LossTerms:
+        p = self.p
+        l_id = id_loss(out.logits, batch.labels)
+        if p.triplet == 'adp': l_tri = adp_triplet_loss(out.feat, batch.labels, p.alpha, p.adp_gamma, p.square)
+        else: l_tri = wrt_loss(out.feat, batch.labels)
+        return LossTerms(l_id + l_tri, dict(id=l_id, tri=l_tri), out.feat)
+    # degenerate(): AGW's — at equal distances the ADP triplet is softplus(0) = ln 2 too, squared or not
 
-METHODS.register('caj', CAJ())
+METHODS.register('caj', CAJ)

@@ -5,17 +5,17 @@
 # %% ../../nbs/23_method_den.ipynb #c002
 from __future__ import annotations
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
-from ..core import Config, METHODS, Modality, Range
-from ..augment import base_augment, to_gray, GRAY_WEIGHTS
+import math
+from ..core import METHODS, Modality, Range
+from ..augment import base_augment, to_gray, AugSpec, AugParam, RANDOM_ERASING, _fmt
 from ..losses import id_loss, hard_triplet_loss, pairwise_distance
-from .base import Method
+from .base import Batch, Output, LossTerms, Degenerate
 from .agw import AGW
 
 # %% auto #0
-__all__ = ['GROUP_VIS', 'GROUP_IR', 'GROUP_HG', 'IRD_FORMS', 'rgb_to_hsv', 'hsv_to_rgb', 'hue_rotate', 'hue_gray',
-           'cross_hard_triplet_loss', 'group_centres', 'ird_loss', 'DEN']
+__all__ = ['HUEGRAY', 'GROUP_VIS', 'GROUP_IR', 'GROUP_HG', 'IRD_FORMS', 'rgb_to_hsv', 'hsv_to_rgb', 'hue_rotate', 'hue_gray',
+           'hue_shift_of', 'cross_hard_triplet_loss', 'group_centres', 'ird_loss', 'DEN']
 
 # %% ../../nbs/23_method_den.ipynb #c005
 def rgb_to_hsv(x: torch.Tensor, eps: float = 1e-8):
@@ -49,6 +49,44 @@ def hue_gray(x: torch.Tensor, gen=None, hue_range: float = 180.0, gray_p: float 
     out = hue_rotate(x, deg)
     gray = torch.rand(n, generator=gen, device=x.device) < gray_p
     return torch.where(gray[:, None, None, None], to_gray(out), out)
+
+# %% ../../nbs/23_method_den.ipynb #c025
+def hue_shift_of(x: torch.Tensor, y: torch.Tensor, min_sat: float = 0.1) -> torch.Tensor:
+    "(N,) hue rotation in degrees from `x` to `y` (circular mean over saturated pixels); NaN where `y` is gray."
+    h0, s0, v0 = rgb_to_hsv(x); h1, s1, _ = rgb_to_hsv(y)
+    w = s0 * v0 * (s0 > min_sat) * (s1 > min_sat)
+    d = (h1 - h0) * 2 * math.pi
+    deg = torch.rad2deg(torch.atan2((w * d.sin()).flatten(1).sum(1), (w * d.cos()).flatten(1).sum(1)))
+    return torch.where(w.flatten(1).sum(1) > 0, deg, torch.full_like(deg, float('nan')))
+
+def _huegray_show(x, gen, mode='random', hue_range=180.0, hue_shift=90.0, gray_p=0.5):
+    if mode == 'fixed': return hue_gray(hue_rotate(x, torch.full((len(x),), float(hue_shift))), gen, 0.0, gray_p), None
+    if mode != 'random': raise ValueError(f"mode={mode!r} is not valid; choose one of 'random', 'fixed'")
+    return hue_gray(x, gen, hue_range, gray_p), None
+
+def _huegray_titles(x, y, _, p):
+    gray = (y[:, 0] == y[:, 1]).flatten(1).all(1) & (y[:, 1] == y[:, 2]).flatten(1).all(1)
+    was_gray = (x[:, 0] == x[:, 1]).flatten(1).all(1) & (x[:, 1] == x[:, 2]).flatten(1).all(1)
+    d = hue_shift_of(x, y)
+    return ['gray input' if wg else 'gray' if g else 'hue ?' if math.isnan(v) else f'hue {v:+.0f}°'
+            for g, wg, v in zip(gray.tolist(), was_gray.tolist(), d.tolist())]
+
+def _huegray_code(seed, p):
+    gen = f'torch.Generator().manual_seed({seed})'
+    if p['mode'] == 'fixed':
+        return (f'hue_gray(hue_rotate(x, torch.full((len(x),), {_fmt(float(p["hue_shift"]))})), {gen}, '
+                f'hue_range=0.0, gray_p={_fmt(p["gray_p"])})')
+    return f'hue_gray(x, {gen}, hue_range={_fmt(p["hue_range"])}, gray_p={_fmt(p["gray_p"])})'
+
+HUEGRAY = AugSpec('HueGray (DEN)', _huegray_show,
+                  dict(mode=AugParam('choice', 'random', options=('random', 'fixed')),
+                       hue_range=AugParam('float', 180.0, 0.0, 180.0, 5.0, when=('mode', 'random')),
+                       hue_shift=AugParam('float', 90.0, -180.0, 180.0, 5.0, when=('mode', 'fixed')),
+                       gray_p=AugParam('float', 0.5, 0.0, 1.0, 0.05)),
+                  _huegray_titles, _huegray_code,
+                  'DEN Supp. §5, Fig. 7: hue rotation by U(−hue_range, hue_range) degrees, then gray with '
+                  'probability gray_p (training: hue_range = 180, hg_gray_p = 0.5). Titles: the hue rotation '
+                  'measured on the output, or "gray".')
 
 # %% ../../nbs/23_method_den.ipynb #c010
 def cross_hard_triplet_loss(feat, labels, group, margin: float = 0.5, ir_group: int = 1) -> torch.Tensor:
@@ -107,42 +145,44 @@ def ird_loss(feat, labels, group, m_pe: float = 0.1, m_ne: float = 0.5, form: st
 
 # %% ../../nbs/23_method_den.ipynb #c019
 _RULES = dict(ird_form=IRD_FORMS, ht_mining=('all', 'cross'), w_id=Range(0), w_ht=Range(0), w_ird=Range(0),
-              ht_margin=Range(0), m_pe=Range(0), m_ne=Range(0), hue_range=Range(0, 180), hg_gray_p=Range(0, 1))
+              ht_margin=Range(0), m_pe=Range(0), m_ne=Range(0), hue_range=Range(0, 180), hg_gray_p=Range(0, 1),
+              erase_p=Range(0, 1))
 
 class DEN(AGW):   # the AGW network and recipe, with DEN's batch and losses
     name = 'den'
     params = dict(w_id=1.0, w_ht=0.5, w_ird=0.25, ht_margin=0.5, ht_mining='all', m_pe=0.1, m_ne=0.5,
-                  ird_form='push', ird_normalize=True, use_hg=True, hue_range=180.0, hg_gray_p=0.5)
+                  ird_form='push', ird_normalize=True, use_hg=True, hue_range=180.0, hg_gray_p=0.5, erase_p=0.5)
     param_rules = _RULES
+    augmentations = {'huegray': HUEGRAY, 'random_erasing': RANDOM_ERASING}
 
-    def paper_defaults(self, dataset: str) -> dict:
+    @classmethod
+    def paper_defaults(cls, dataset: str) -> dict:
         # Supp. §3 (one recipe for SYSU-MM01 and RegDB): AGW's, with 100 epochs, wd 1e-4, ÷10 at 30 and 60;
         # backbone_lr_mult and the 10-epoch warm-up to 0.1 as AGW (the supplement is silent on the former)
         return {**super().paper_defaults(dataset), 'epochs': 100, 'weight_decay': 1e-4, 'milestones': (30, 60)}
 
-    def augment(self, batch: dict, gen: torch.Generator, cfg: Config) -> dict:
-        "[V | I] → [V | I | HG] (HG = HueGray copies of V, visible stem), then AGW's augmentation on all."
-        p = self.checked(cfg)
-        x, y, m = batch['x'], batch['labels'], batch['modality']
-        group = m.clone()                                   # 0 visible, 1 infrared
-        if p['use_hg']:
-            vis = m == Modality.VIS
-            x = torch.cat([x, hue_gray(x[vis], gen, p['hue_range'], p['hg_gray_p'])])
-            y = torch.cat([y, y[vis]])
-            m = torch.cat([m, torch.full_like(m[vis], int(Modality.VIS))])
-            group = torch.cat([group, torch.full_like(group[vis], GROUP_HG)])
-        batch.update(x=base_augment(x, gen), labels=y, modality=m, group=group)
-        return batch
+    def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
+        "[V | I] → [V | I | HG] (HG = HueGray copies of V, visible stem), then pad-crop, flip and erasing on all."
+        p = self.p
+        if p.use_hg:
+            vis = batch.select(batch.modality == Modality.VIS)
+            hg = vis.replace(x=hue_gray(vis.x, gen, p.hue_range, p.hg_gray_p), group=torch.full_like(vis.group, GROUP_HG))
+            batch = Batch.cat(batch, hg)
+        return batch.replace(x=base_augment(batch.x, gen, erase_p=p.erase_p))
 
-    def loss(self, out, batch, cfg):
-        p = self.checked(cfg)
-        feat, y = out['feat'], batch['labels']
-        group = batch.get('group', batch['modality'])
-        l_id = id_loss(out['logits'], y)
-        l_ht = (hard_triplet_loss(feat, y, p['ht_margin']) if p['ht_mining'] == 'all'
-                else cross_hard_triplet_loss(feat, y, group, p['ht_margin']))
-        ird = ird_loss(feat, y, group, p['m_pe'], p['m_ne'], p['ird_form'], p['ird_normalize'])
-        total = p['w_id'] * l_id + p['w_ht'] * l_ht + p['w_ird'] * ird['ird']
-        return dict(loss=total, id=l_id, ht=l_ht, ird=ird['ird'], pe=ird['pe'], ne=ird['ne'])
+    def loss(self, out: Output, batch: Batch) -> LossTerms:
+        p = self.p
+        feat, y = out.feat, batch.labels
+        l_id = id_loss(out.logits, y)
+        l_ht = (hard_triplet_loss(feat, y, p.ht_margin) if p.ht_mining == 'all'
+                else cross_hard_triplet_loss(feat, y, batch.group, p.ht_margin))
+        ird = ird_loss(feat, y, batch.group, p.m_pe, p.m_ne, p.ird_form, p.ird_normalize)
+        total = p.w_id * l_id + p.w_ht * l_ht + p.w_ird * ird['ird']
+        return LossTerms(total, dict(id=l_id, ht=l_ht, ird=ird['ird'], pe=ird['pe'], ne=ird['ne']), feat)
 
-METHODS.register('den', DEN())
+    def degenerate(self) -> dict:
+        return dict(ht=Degenerate(self.p.ht_margin, f'the hardest triplet sits at its margin ({self.p.ht_margin}): '
+                                  'every anchor is as far from its hardest positive as from its hardest negative, '
+                                  'the features have collapsed to one point'))
+
+METHODS.register('den', DEN)

@@ -8,16 +8,16 @@ import copy, math
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from ..core import Config, METHODS, Range
-from ..augment import random_flip, random_pad_crop, random_erasing, box_mask
+from ..core import METHODS, Range
+from ..augment import (random_flip, random_pad_crop, random_erasing, box_mask, AugSpec, AugParam, ALWAYS,
+                               AREA, ASPECT, call_code)
 from ..losses import id_loss, hard_triplet_loss, center_loss, cross_center_loss, hetero_center_loss
 from ..models.backbone import resnet, Normalize, BNNeck, route
-from ..models.blocks import PCBHead, MAM, SpatialAttention
-from .base import Method
+from ..models.blocks import PCBHead, MAM, SpatialAttention, PART_NECKS
+from .base import Method, Batch, Output, LossTerms, Degenerate
 
 # %% auto #0
-__all__ = ['FG_CHOICES', 'sample_fg', 'ltg_reference', 'ltg_batched', 'ltg_stats', 'RFMNet', 'RFM']
+__all__ = ['FG_CHOICES', 'LTG', 'sample_fg', 'ltg_reference', 'ltg_batched', 'ltg_stats', 'RFMNet', 'RFM']
 
 # %% ../../nbs/22_method_rfm.ipynb #c005
 FG_CHOICES = {'beta0.5': (0.5, 0.5), 'beta0.3': (0.3, 0.3), 'uniform': None}
@@ -120,6 +120,22 @@ def ltg_stats(out_M_rounds: list) -> dict:
                 frac_changed=changed.float().mean().item(), log10M_mean=lm.mean().item(),
                 log10M_q10=q[0].item(), log10M_q50=q[1].item(), log10M_q90=q[2].item())
 
+# %% ../../nbs/22_method_rfm.ipynb #c028
+def _ltg_show(x, gen, **p): return ltg_batched(x, gen, return_stats=True, **p)
+
+def _ltg_titles(x, y, st, p):
+    touched = (st['memory'] != 1).any(1).flatten(1).float().mean(1)     # pixels LTG multiplied (M ≠ 1)
+    return [('unchanged' if int(r) == 0 else f'{100 * float(t):.0f}% px · {int(r)} rounds' + ('' if f else ' (cap)'))
+            for t, r, f in zip(touched, st['rounds'], st['finished'])]
+
+LTG = AugSpec('LTG (RFM, Alg. 1)', _ltg_show,
+              dict(p=ALWAYS, area=AREA, aspect=ASPECT, fg=AugParam('choice', 'beta0.5', options=tuple(FG_CHOICES)),
+                   t_min=AugParam('log', 1e-6, -12, -1, 0.5), max_rounds=AugParam('int', 500, 1, 500, 1)),
+              _ltg_titles, call_code('ltg_batched'),
+              'RFM §IV-B: training uses p = 0.5 (ltg_p), f_g ~ Beta(0.5, 0.5) (ltg_fg), t_min = 1e-6, at most 500 '
+              'rounds (ltg_max_rounds). Titles: share of pixels multiplied, rounds run ("cap": stopped by '
+              'max_rounds before min M ≤ t_min).')
+
 # %% ../../nbs/22_method_rfm.ipynb #c020
 def _out_channels(layer: nn.Sequential) -> int:
     b = layer[-1]
@@ -128,15 +144,17 @@ def _out_channels(layer: nn.Sequential) -> int:
 class RFMNet(nn.Module):
     "RFM: single-path ResNet to stage 3, MAM / spatial / no attention, optional shared stage 4, K-part PCB head."
     def __init__(self, n_classes: int, arch='resnet50', pretrained=None, parts: int = 12, part_dim: int = 256,
-                 mam: str = 'mam', pcb_on: str = 'stage3', eval_feat: str = 'pooled'):
+                 mam: str = 'mam', pcb_on: str = 'stage3', eval_feat: str = 'reduced', part_neck: str = 'bn',
+                 mod_classifier: str = 'shared'):
         super().__init__()
         net = resnet(arch, pretrained, last_stride=1)
         self.backbone = nn.Sequential(Normalize(), net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
         c3, c4 = _out_channels(net.layer3), _out_channels(net.layer4)
         self.attention = MAM(net.layer4) if mam == 'mam' else SpatialAttention() if mam == 'spatial' else None
-        self.mod_necks = nn.ModuleList(BNNeck(c4, n_classes) for _ in range(2)) if mam == 'mam' else None
+        n_necks = 1 if mod_classifier == 'shared' else 2
+        self.mod_necks = nn.ModuleList(BNNeck(c4, n_classes) for _ in range(n_necks)) if mam == 'mam' else None
         self.stage4 = copy.deepcopy(net.layer4) if pcb_on == 'stage4' else None
-        self.head = PCBHead(c4 if pcb_on == 'stage4' else c3, n_classes, parts, part_dim)
+        self.head = PCBHead(c4 if pcb_on == 'stage4' else c3, n_classes, parts, part_dim, part_neck)
         self.eval_feat = eval_feat
 
     def pretrained_modules(self):
@@ -153,73 +171,93 @@ class RFMNet(nn.Module):
         if self.stage4 is not None: f = self.stage4(f)
         pooled, feat, logits = self.head(f)
         if not self.training: return (feat if self.eval_feat == 'reduced' else pooled).flatten(1)
-        out = dict(part_feat=feat, part_logits=logits)
-        if high is not None:
-            out['mod_logits'] = route(high.mean((2, 3)), modality, [lambda z, n=n: n(z)[1] for n in self.mod_necks])
-        return out
+        mod_logits = None
+        if self.mod_necks is not None:
+            h = high.mean((2, 3))
+            mod_logits = (self.mod_necks[0](h)[1] if len(self.mod_necks) == 1 else
+                          route(h, modality, [lambda z, n=n: n(z)[1] for n in self.mod_necks]))
+        return Output(part_feat=feat, part_logits=logits, mod_logits=mod_logits)
 
 # %% ../../nbs/22_method_rfm.ipynb #c024
 _RULES = dict(center=('cross', 'center', 'hetero'), mam=('mam', 'spatial', 'none'), ltg_fg=tuple(FG_CHOICES),
               hc_reduction=('mean', 'sum'), eval_feat=('reduced', 'pooled'), pcb_on=('stage3', 'stage4'),
-              base_aug=('flip', 'shared'), ltg_p=Range(0, 1), cc_weight=Range(0), margin=Range(0),
-              parts=Range(1), part_dim=Range(1), ltg_max_rounds=Range(1))
+              base_aug=('flip', 'shared'), part_neck=PART_NECKS, mod_classifier=('shared', 'separate'),
+              ltg_p=Range(0, 1), cc_weight=Range(0), margin=Range(0), parts=Range(1), part_dim=Range(1),
+              ltg_max_rounds=Range(1))
+_CENTER_TERM = dict(cross='cc', center='center', hetero='hc')
 
 class RFM(Method):
     name = 'rfm'
     params = dict(ltg=True, ltg_p=0.5, ltg_fg='beta0.5', ltg_max_rounds=500, cc=True, center='cross', cc_weight=3.0,
-                  detach_centers=False, hc_reduction='mean', mam='mam', parts=12, part_dim=256, margin=0.3,
-                  eval_feat='pooled', pcb_on='stage3', base_aug='flip')
+                  detach_centers=False, hc_reduction='mean', mam='mam', mod_classifier='shared', parts=12,
+                  part_dim=256, part_neck='bn', margin=0.3, eval_feat='reduced', pcb_on='stage3', base_aug='flip')
     param_rules = _RULES
+    augmentations = {'ltg': LTG}
 
-    def paper_defaults(self, dataset: str) -> dict:
+    @classmethod
+    def paper_defaults(cls, dataset: str) -> dict:
         # §V-A; epochs, warm-up, momentum and weight decay are not in the paper (assumed, see above)
         return dict(img_size=(384, 192), backbone='resnet50', pretrained='imagenet', epochs=80, ids_per_batch=7,
                     imgs_per_modality=8, lr=0.03, backbone_lr_mult=1.0, weight_decay=5e-4, momentum=0.9,
                     optimizer='sgd', warmup_epochs=0, milestones=(40, 70), gamma=0.1, eval_trials=10, flip_test=False,
                     method_params=dict(parts=12))
 
-    def defaults(self, preset: str, dataset: str) -> dict:
+    @classmethod
+    def defaults(cls, preset: str, dataset: str) -> dict:
         d = super().defaults(preset, dataset)
         if preset in ('smoke', 'demo'): d['method_params'] = dict(parts=4)   # feature maps 4 / 8 rows high
         return d
 
-    def build_model(self, cfg: Config, n_classes: int) -> nn.Module:
-        mp = self.checked(cfg)
-        return RFMNet(n_classes, cfg.backbone, cfg.pretrained, mp['parts'], mp['part_dim'], mp['mam'], mp['pcb_on'],
-                      mp['eval_feat'])
+    def build_model(self, n_classes: int) -> nn.Module:
+        p = self.p
+        return RFMNet(n_classes, self.cfg.backbone, self.cfg.pretrained, p.parts, p.part_dim, p.mam, p.pcb_on,
+                      p.eval_feat, p.part_neck, p.mod_classifier)
 
-    def augment(self, batch: dict, gen: torch.Generator, cfg: Config) -> dict:
-        mp, x = self.checked(cfg), batch['x']
-        if mp['base_aug'] == 'shared': x = random_pad_crop(x, gen)
+    def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
+        p, x = self.p, batch.x
+        if p.base_aug == 'shared': x = random_pad_crop(x, gen)
         x = random_flip(x, gen)
-        if mp['ltg']: x = ltg_batched(x, gen, p=mp['ltg_p'], fg=mp['ltg_fg'], max_rounds=mp['ltg_max_rounds'])
-        if mp['base_aug'] == 'shared': x = random_erasing(x, gen)
-        batch['x'] = x
-        return batch
+        if p.ltg: x = ltg_batched(x, gen, p=p.ltg_p, fg=p.ltg_fg, max_rounds=p.ltg_max_rounds)
+        if p.base_aug == 'shared': x = random_erasing(x, gen)
+        return batch.replace(x=x)
 
-    def loss(self, out: dict, batch: dict, cfg: Config) -> dict:
-        mp = self.checked(cfg)
-        y, m = batch['labels'], batch['modality']
-        feat, logits = out['part_feat'].float(), out['part_logits'].float()
+    def _center(self, f, y, m):
+        p = self.p
+        if p.center == 'cross': return cross_center_loss(f, y, m, detach_centers=p.detach_centers)
+        if p.center == 'center': return center_loss(f, y, detach_centers=p.detach_centers)
+        return hetero_center_loss(f, y, m, reduction=p.hc_reduction)
+
+    def loss(self, out: Output, batch: Batch) -> LossTerms:
+        p = self.p
+        y, m = batch.labels, batch.modality
+        feat, logits = out.part_feat.float(), out.part_logits.float()
         K = feat.shape[1]
         terms = dict(id=sum(id_loss(logits[:, k], y) for k in range(K)),
-                     tri=sum(hard_triplet_loss(feat[:, k], y, mp['margin']) for k in range(K)))
+                     tri=sum(hard_triplet_loss(feat[:, k], y, p.margin) for k in range(K)))
         total = terms['id'] + terms['tri']
-        if mp['cc']:
-            if mp['center'] == 'cross':
-                name, fn = 'cc', lambda f: cross_center_loss(f, y, m, detach_centers=mp['detach_centers'])
-            elif mp['center'] == 'center':
-                name, fn = 'center', lambda f: center_loss(f, y, detach_centers=mp['detach_centers'])
-            else:
-                name, fn = 'hc', lambda f: hetero_center_loss(f, y, m, reduction=mp['hc_reduction'])
-            terms[name] = sum(fn(feat[:, k]) for k in range(K))
-            total = total + mp['cc_weight'] * terms[name]
-        if 'mod_logits' in out:
-            ml, vis = out['mod_logits'].float(), m == 0
+        if p.cc:
+            name = _CENTER_TERM[p.center]
+            terms[name] = sum(self._center(feat[:, k], y, m) for k in range(K))
+            total = total + p.cc_weight * terms[name]
+        if out.mod_logits is not None:
+            ml, vis = out.mod_logits.float(), m == 0
             zero = ml.sum() * 0
             terms['id_vis'] = id_loss(ml[vis], y[vis]) if vis.any() else zero
             terms['id_ir'] = id_loss(ml[~vis], y[~vis]) if (~vis).any() else zero
             total = total + terms['id_vis'] + terms['id_ir']
-        return dict(loss=total, **terms)
+        return LossTerms(total, terms, out.part_feat)
 
-METHODS.register('rfm', RFM())
+    def degenerate(self) -> dict:
+        p, why = self.p, 'every part feature of the batch is the same point: the part head has collapsed'
+        out = dict(tri=Degenerate(p.parts * p.margin, f'the part triplet sits at parts × margin = {p.parts} × {p.margin}: '
+                                  + why + f' (part_neck={p.part_neck!r})'))
+        if p.cc: out[_CENTER_TERM[p.center]] = Degenerate(0.0, f'the {p.center} centre loss is exactly 0: ' + why)
+        return out
+
+    def attention_modules(self, model: nn.Module) -> dict:
+        return {} if model.attention is None else {'attention': model.attention}
+
+    def parts(self, model: nn.Module) -> int | None:
+        return model.head.parts
+
+METHODS.register('rfm', RFM)

@@ -7,9 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
+import copy
 import torchvision
-from ..core import Modality
 
 # %% auto #0
 __all__ = ['DEPTHS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'imagenet_state_dict', 'resnet', 'NonLocal', 'Normalize', 'route',
@@ -103,14 +102,12 @@ def _with_non_local(layer: nn.Sequential, n: int) -> nn.Sequential:
 
 class TwoStreamResNet(nn.Module):
     "ResNet with one stem per modality and shared layer1–4 (AGW)."
-    def __init__(self, arch='resnet50', pretrained=None, last_stride=1, non_local=(0, 2, 3, 0), n_streams=2):
+    def __init__(self, arch='resnet50', pretrained=None, last_stride=1, non_local=(0, 2, 3, 0)):
         super().__init__()
         self.normalize = Normalize()
-        nets = [resnet(arch, pretrained, last_stride)]
-        nets += [resnet(arch, None, last_stride) for _ in range(n_streams - 1)]
-        for n in nets[1:]: n.load_state_dict(nets[0].state_dict())       # every stem starts from the same weights
-        self.stems = nn.ModuleList(nn.Sequential(n.conv1, n.bn1, n.relu, n.maxpool) for n in nets)
-        base = nets[0]
+        base = resnet(arch, pretrained, last_stride)
+        stem = nn.Sequential(base.conv1, base.bn1, base.relu, base.maxpool)
+        self.stems = nn.ModuleList([stem, copy.deepcopy(stem)])          # VIS, IR: both start from the same weights
         self.layers = nn.ModuleList(_with_non_local(getattr(base, f'layer{i + 1}'), non_local[i]) for i in range(4))
         self.out_channels = self.layers[-1][-1].conv3.out_channels if hasattr(self.layers[-1][-1], 'conv3') else \
             [b for b in self.layers[-1] if not isinstance(b, NonLocal)][-1].conv2.out_channels

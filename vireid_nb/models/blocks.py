@@ -4,26 +4,30 @@
 
 # %% ../../nbs/06_blocks.ipynb #c002
 from __future__ import annotations
-import copy
+import copy, math
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .backbone import route
 
 # %% auto #0
-__all__ = ['PCBHead', 'MAM', 'SpatialAttention']
+__all__ = ['PART_NECKS', 'PCBHead', 'MAM', 'SpatialAttention']
 
 # %% ../../nbs/06_blocks.ipynb #c005
+PART_NECKS = ('bn', 'fc', 'fc_bn_relu')
+
 class PCBHead(nn.Module):
-    "K horizontal stripes → GAP → per-part reduction (FC, BN, ReLU) → per-part classifier."
-    def __init__(self, in_ch: int, n_classes: int, parts: int = 6, dim: int = 256):
+    "K horizontal stripes → GAP → per-part neck (FC → BN without affine | FC | FC → BN → ReLU) → per-part classifier."
+    def __init__(self, in_ch: int, n_classes: int, parts: int = 6, dim: int = 256, neck: str = 'bn'):
         super().__init__()
-        self.parts, self.dim = parts, dim
-        self.reduce = nn.ModuleList(nn.Sequential(nn.Linear(in_ch, dim), nn.BatchNorm1d(dim), nn.ReLU(inplace=True))
-                                    for _ in range(parts))
-        self.classifiers = nn.ModuleList(nn.Linear(dim, n_classes) for _ in range(parts))
-        for c in self.classifiers: nn.init.normal_(c.weight, std=0.001); nn.init.zeros_(c.bias)
-        for r in self.reduce: nn.init.kaiming_normal_(r[0].weight, mode='fan_out'); nn.init.zeros_(r[0].bias)
+        if neck not in PART_NECKS: raise ValueError(f'neck={neck!r} is not valid; choose one of {", ".join(PART_NECKS)}')
+        self.parts, self.dim, self.neck = parts, dim, neck
+        # Linear(in_ch, dim) per part, Kaiming-normal (fan_out) as PCB: std = sqrt(2 / dim); bias 0
+        self.weight = nn.Parameter(torch.randn(parts, in_ch, dim) * math.sqrt(2.0 / dim))
+        self.bias = nn.Parameter(torch.zeros(parts, dim))
+        self.bn = None if neck == 'fc' else nn.BatchNorm1d(parts * dim, affine=neck == 'fc_bn_relu')
+        self.cls_weight = nn.Parameter(torch.randn(parts, dim, n_classes) * 0.001)
+        self.cls_bias = nn.Parameter(torch.zeros(parts, n_classes))
 
     def pool(self, x: torch.Tensor) -> torch.Tensor:
         "(B, C, H, W) → (B, K, C): the mean of each horizontal stripe."
@@ -33,11 +37,13 @@ class PCBHead(nn.Module):
         return F.adaptive_avg_pool2d(x, (self.parts, 1)).squeeze(-1).transpose(1, 2)
 
     def forward(self, x: torch.Tensor):
-        "Pooled parts (B, K, C), reduced part features (B, K, dim) and part logits (B, K, n_classes)."
+        "Pooled parts (B, K, C), part features after the neck (B, K, dim) and part logits (B, K, n_classes)."
         v = self.pool(x)
-        feat = torch.stack([r(v[:, k]) for k, r in enumerate(self.reduce)], 1)
-        logits = torch.stack([c(feat[:, k]) for k, c in enumerate(self.classifiers)], 1)
-        return v, feat, logits
+        f = torch.einsum('bkc,kcd->bkd', v, self.weight) + self.bias
+        if self.bn is not None: f = self.bn(f.flatten(1)).view_as(f)
+        if self.neck == 'fc_bn_relu': f = F.relu(f)
+        logits = torch.einsum('bkd,kdn->bkn', f, self.cls_weight) + self.cls_bias
+        return v, f, logits
 
 # %% ../../nbs/06_blocks.ipynb #c008
 class MAM(nn.Module):
@@ -52,8 +58,12 @@ class MAM(nn.Module):
         if high.shape[-2:] != x.shape[-2:]:
             raise ValueError(f'MAM needs a stage that keeps the resolution (last stride 1): got {tuple(high.shape[-2:])} '
                              f'from {tuple(x.shape[-2:])}')
-        att = torch.sigmoid(high.mean(1, keepdim=True))
+        att = torch.sigmoid(self.logit(x, high)[:, None])
         return x * att, att, high
+
+    def logit(self, x: torch.Tensor, high: torch.Tensor) -> torch.Tensor:
+        "The map before the sigmoid, (B, h, w): the channel mean of the branch output (f_S(f_m(F)))."
+        return high.mean(1)
 
 # %% ../../nbs/06_blocks.ipynb #c012
 class SpatialAttention(nn.Module):
@@ -63,5 +73,9 @@ class SpatialAttention(nn.Module):
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
 
     def forward(self, x: torch.Tensor, modality: torch.Tensor | None = None):
-        att = torch.sigmoid(self.conv(torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1)))
+        att = torch.sigmoid(self.logit(x)[:, None])
         return x * att, att, None
+
+    def logit(self, x: torch.Tensor, extra=None) -> torch.Tensor:
+        "The map before the sigmoid, (B, h, w): conv7×7([mean_c x, max_c x])."
+        return self.conv(torch.cat([x.mean(1, keepdim=True), x.amax(1, keepdim=True)], 1))[:, 0]
