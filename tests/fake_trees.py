@@ -80,3 +80,32 @@ def make_llcm(root, train=(1, 2, 3, 4), test=(5, 6, 7), vis_cams=(1, 2, 3), nir_
                     _img(root / f'test_{kind}' / f'cam{cam}' / f'{pid:04d}' / f'{pid:04d}_c{cam:02d}_s{200000 + n:06d}_f{100 + n}_{kind}.jpg', k); k += 1
     (root / 'idx' / 'test_id.txt').write_text(','.join(str(i) for i in test))
     return root
+
+
+def small_synth_spec(seed=0, n_train=20, n_test=20, per_modality=3):
+    """A synthetic spec of `n_train` training identities with exactly `per_modality` visible and infrared images each
+    (and `n_test` test identities with all their images): the size of a user's first small dataset."""
+    from dataclasses import replace
+    from vireid_nb.data import synth
+    s = synth.synth_spec('demo', seed=seed, img_size=(64, 32))
+    rng = np.random.default_rng([seed, 99])
+    train_ids, test_ids = s.train_ids[:n_train], s.test_ids[:n_test]
+    keep = [rng.choice(np.flatnonzero((s.pids == pid) & (s.modality == m)), per_modality, replace=False)
+            for pid in train_ids for m in (0, 1)]
+    keep = np.sort(np.r_[np.concatenate(keep), np.flatnonzero(np.isin(s.pids, test_ids))]).astype(np.int64)
+    return replace(s, pids=s.pids[keep], cams=s.cams[keep], modality=s.modality[keep], num=s.num[keep],
+                   id_row=s.id_row[keep], img={k: v[keep] for k, v in s.img.items()}, train_ids=train_ids,
+                   test_ids=test_ids, meta=dict(s.meta, subset=f'{n_train}x{per_modality}+{n_test}'))
+
+
+def write_small_tree(layout, root, seed=0, **kw):
+    "`small_synth_spec` rendered in the layout of `layout` ('sysu', 'regdb' or 'llcm')."
+    from vireid_nb.data import synth
+    spec = small_synth_spec(seed, **kw)
+    if layout == 'regdb': return synth.write_regdb_layout(spec, root, n_per_modality=spec_per(spec), trials=1)
+    return {'sysu': synth.write_sysu_layout, 'llcm': synth.write_llcm_layout}[layout](spec, root)
+
+
+def spec_per(spec):
+    "Images per (training identity, modality) of a `small_synth_spec`."
+    return int(spec.meta['subset'].split('x')[1].split('+')[0])

@@ -39,8 +39,8 @@ def embed_batches(model, batches, flip: bool = False, amp: bool = False) -> torc
     if bad.any():   # never rank NaN distances into a results.json
         raise FloatingPointError(
             f'{int(bad.sum())} of {len(out)} features are not finite (NaN/inf) in eval mode: the model has diverged, '
-            'or its BatchNorm running statistics are not meaningful yet (too few iterations at too high a learning '
-            'rate). Train longer or with a lower lr.')
+            'or its BatchNorm running statistics are stale (a short run); re-estimate them on training batches '
+            '(precise_bn > 0, the default of every preset) or train longer or with a lower lr.')
     return out
 
 def extract_features(model, images, modality, idx, device, batch_size: int = 256, flip: bool = False,

@@ -145,7 +145,7 @@ class RFMNet(nn.Module):
     "RFM: single-path ResNet to stage 3, MAM / spatial / no attention, optional shared stage 4, K-part PCB head."
     def __init__(self, n_classes: int, arch='resnet50', pretrained=None, parts: int = 12, part_dim: int = 256,
                  mam: str = 'mam', pcb_on: str = 'stage3', eval_feat: str = 'reduced', part_neck: str = 'bn',
-                 mod_classifier: str = 'shared'):
+                 mod_classifier: str = 'shared', part_norm: float = 1.0):
         super().__init__()
         net = resnet(arch, pretrained, last_stride=1)
         self.backbone = nn.Sequential(Normalize(), net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
@@ -154,7 +154,7 @@ class RFMNet(nn.Module):
         n_necks = 1 if mod_classifier == 'shared' else 2
         self.mod_necks = nn.ModuleList(BNNeck(c4, n_classes) for _ in range(n_necks)) if mam == 'mam' else None
         self.stage4 = copy.deepcopy(net.layer4) if pcb_on == 'stage4' else None
-        self.head = PCBHead(c4 if pcb_on == 'stage4' else c3, n_classes, parts, part_dim, part_neck)
+        self.head = PCBHead(c4 if pcb_on == 'stage4' else c3, n_classes, parts, part_dim, part_neck, part_norm)
         self.eval_feat = eval_feat
 
     def pretrained_modules(self):
@@ -182,7 +182,7 @@ class RFMNet(nn.Module):
 _RULES = dict(center=('cross', 'center', 'hetero'), mam=('mam', 'spatial', 'none'), ltg_fg=tuple(FG_CHOICES),
               hc_reduction=('mean', 'sum'), eval_feat=('reduced', 'pooled'), pcb_on=('stage3', 'stage4'),
               base_aug=('flip', 'shared'), part_neck=PART_NECKS, mod_classifier=('shared', 'separate'),
-              ltg_p=Range(0, 1), cc_weight=Range(0), margin=Range(0), parts=Range(1), part_dim=Range(1),
+              ltg_p=Range(0, 1), cc_weight=Range(0), margin=Range(0), parts=Range(1), part_dim=Range(1), part_norm=Range(0.01),
               ltg_max_rounds=Range(1))
 _CENTER_TERM = dict(cross='cc', center='center', hetero='hc')
 
@@ -190,7 +190,7 @@ class RFM(Method):
     name = 'rfm'
     params = dict(ltg=True, ltg_p=0.5, ltg_fg='beta0.5', ltg_max_rounds=500, cc=True, center='cross', cc_weight=3.0,
                   detach_centers=False, hc_reduction='mean', mam='mam', mod_classifier='shared', parts=12,
-                  part_dim=256, part_neck='bn', margin=0.3, eval_feat='reduced', pcb_on='stage3', base_aug='flip')
+                  part_dim=256, part_neck='bn', part_norm=1.0, margin=0.3, eval_feat='reduced', pcb_on='stage3', base_aug='flip')
     param_rules = _RULES
     augmentations = {'ltg': LTG}
 
@@ -211,7 +211,7 @@ class RFM(Method):
     def build_model(self, n_classes: int) -> nn.Module:
         p = self.p
         return RFMNet(n_classes, self.cfg.backbone, self.cfg.pretrained, p.parts, p.part_dim, p.mam, p.pcb_on,
-                      p.eval_feat, p.part_neck, p.mod_classifier)
+                      p.eval_feat, p.part_neck, p.mod_classifier, p.part_norm)
 
     def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
         p, x = self.p, batch.x

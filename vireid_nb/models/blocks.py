@@ -18,10 +18,11 @@ PART_NECKS = ('bn', 'fc', 'fc_bn_relu')
 
 class PCBHead(nn.Module):
     "K horizontal stripes → GAP → per-part neck (FC → BN without affine | FC | FC → BN → ReLU) → per-part classifier."
-    def __init__(self, in_ch: int, n_classes: int, parts: int = 6, dim: int = 256, neck: str = 'bn'):
+    def __init__(self, in_ch: int, n_classes: int, parts: int = 6, dim: int = 256, neck: str = 'bn', norm: float = 1.0):
         super().__init__()
         if neck not in PART_NECKS: raise ValueError(f'neck={neck!r} is not valid; choose one of {", ".join(PART_NECKS)}')
         self.parts, self.dim, self.neck = parts, dim, neck
+        self.gamma = norm / math.sqrt(dim) if neck == 'bn' else 1.0     # the frozen BN scale: expected part-feature norm `norm`
         # Linear(in_ch, dim) per part, Kaiming-normal (fan_out) as PCB: std = sqrt(2 / dim); bias 0
         self.weight = nn.Parameter(torch.randn(parts, in_ch, dim) * math.sqrt(2.0 / dim))
         self.bias = nn.Parameter(torch.zeros(parts, dim))
@@ -40,7 +41,7 @@ class PCBHead(nn.Module):
         "Pooled parts (B, K, C), part features after the neck (B, K, dim) and part logits (B, K, n_classes)."
         v = self.pool(x)
         f = torch.einsum('bkc,kcd->bkd', v, self.weight) + self.bias
-        if self.bn is not None: f = self.bn(f.flatten(1)).view_as(f)
+        if self.bn is not None: f = self.bn(f.flatten(1)).view_as(f) * self.gamma
         if self.neck == 'fc_bn_relu': f = F.relu(f)
         logits = torch.einsum('bkd,kdn->bkn', f, self.cls_weight) + self.cls_bias
         return v, f, logits
