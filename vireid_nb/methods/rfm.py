@@ -145,7 +145,7 @@ class RFMNet(nn.Module):
     "RFM: single-path ResNet to stage 3, MAM / spatial / no attention, optional shared stage 4, K-part PCB head."
     def __init__(self, n_classes: int, arch='resnet50', pretrained=None, parts: int = 12, part_dim: int = 256,
                  mam: str = 'mam', pcb_on: str = 'stage3', eval_feat: str = 'reduced', part_neck: str = 'bn',
-                 mod_classifier: str = 'shared', part_norm: float = 1.0):
+                 mod_classifier: str = 'shared', part_norm: float = 4.0):
         super().__init__()
         net = resnet(arch, pretrained, last_stride=1)
         self.backbone = nn.Sequential(Normalize(), net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3)
@@ -190,7 +190,7 @@ class RFM(Method):
     name = 'rfm'
     params = dict(ltg=True, ltg_p=0.5, ltg_fg='beta0.5', ltg_max_rounds=500, cc=True, center='cross', cc_weight=3.0,
                   detach_centers=False, hc_reduction='mean', mam='mam', mod_classifier='shared', parts=12,
-                  part_dim=256, part_neck='bn', part_norm=1.0, margin=0.3, eval_feat='reduced', pcb_on='stage3', base_aug='flip')
+                  part_dim=256, part_neck='bn', part_norm=4.0, margin=0.3, eval_feat='reduced', pcb_on='stage3', base_aug='flip')
     param_rules = _RULES
     augmentations = {'ltg': LTG}
 
