@@ -5,12 +5,17 @@ import json, time
 from papermill_cli import NBS, papermill
 
 
-def _run(args, tmp_path, name):
+def _run(args, tmp_path, name, through_papermill=True):
+    "A smoke run with `-p` args, through papermill or in process (the notebook's cells: `make_config`, `run_experiment`)."
     out = tmp_path / name
     t0 = time.time()
-    p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'caj',
-                                    '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
-    assert p.returncode == 0, p.stderr[-3000:]
+    if through_papermill:
+        p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'caj',
+                       '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
+        assert p.returncode == 0, p.stderr[-3000:]
+    else:
+        from vireid_nb.engine import run_experiment
+        run_experiment(verbose=False, method='caj', preset='smoke', out_dir=str(out), **dict(zip(args[1::3], args[2::3])))
     print(f'caj smoke run {args}: {time.time() - t0:.1f} s')
     return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), out
 
@@ -29,7 +34,7 @@ def test_smoke(tmp_path):
 def test_choices_accepted(tmp_path):
     # the AGW triplet, no extra visible copy, channel mixing on pixels, one epoch
     res, cfg, _ = _run(['-p', 'triplet', 'wrt', '-p', 'joint', 'False', '-p', 'channel_space', 'unit',
-                        '-p', 'erase_p', '0.3', '-p', 'epochs', '1', '-p', 'eval_trials', '1'], tmp_path, 'wrt')
+                        '-p', 'erase_p', '0.3', '-p', 'epochs', '1', '-p', 'eval_trials', '1'], tmp_path, 'wrt', False)
     mp = cfg['method_params']
     assert (mp['triplet'], mp['joint'], mp['channel_space'], mp['erase_p']) == ('wrt', False, 'unit', 0.3)
     assert res['results'][0]['trials'] == 1

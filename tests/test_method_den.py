@@ -7,12 +7,17 @@ PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1',
                  'mAP', 'mINP', 'per_trial'}
 
 
-def _run(args, tmp_path, name):
+def _run(args, tmp_path, name, through_papermill=True):
+    "A smoke run with `-p` args, through papermill or in process (the notebook's cells: `make_config`, `run_experiment`)."
     out = tmp_path / name
     t0 = time.time()
-    p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'den',
-                                    '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
-    assert p.returncode == 0, p.stderr[-3000:]
+    if through_papermill:
+        p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'den',
+                       '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
+        assert p.returncode == 0, p.stderr[-3000:]
+    else:
+        from vireid_nb.engine import run_experiment
+        run_experiment(verbose=False, method='den', preset='smoke', out_dir=str(out), **dict(zip(args[1::3], args[2::3])))
     print(f'den smoke run {args}: {time.time() - t0:.1f} s')
     hist = list(csv.DictReader((out / 'history.csv').open()))
     return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), hist
@@ -37,7 +42,7 @@ def test_smoke(tmp_path):
 
 def test_alternative_form_and_no_ird(tmp_path):
     res, cfg, hist = _run(['-p', 'ird_form', 'pull', '-p', 'w_ird', '0', '-p', 'ht_mining', 'cross',
-                           '-p', 'use_hg', 'False', '-p', 'epochs', '1', '-p', 'eval_trials', '1'], tmp_path, 'alt')
+                           '-p', 'use_hg', 'False', '-p', 'epochs', '1', '-p', 'eval_trials', '1'], tmp_path, 'alt', False)
     mp = cfg['method_params']
     assert (mp['ird_form'], mp['w_ird'], mp['ht_mining'], mp['use_hg']) == ('pull', 0, 'cross', False)
     assert res['results'][0]['trials'] == 1

@@ -43,8 +43,11 @@ def test_rfm_smoke(tmp_path):
      {'center'}, {'cc', 'id_vis'}),
 ])
 def test_rfm_switches(tmp_path, args, present, absent):
-    p, out, _ = _run(tmp_path, '-p', 'epochs', '1', '-p', 'eval_trials', '1', *args)
-    assert p.returncode == 0, p.stderr[-3000:]
+    "In process (the notebook's cells are `make_config` + `run_experiment`; test_rfm_smoke covers the papermill route)."
+    from vireid_nb.engine import run_experiment
+    out = tmp_path / 'run'
+    run_experiment(verbose=False, method='rfm', preset='smoke', out_dir=str(out), epochs=1, eval_trials=1,
+                   **dict(zip(args[1::3], args[2::3])))            # values as the command line gives them: strings
     cols = set(_history(out)[0])
     assert present <= cols and not (absent & cols), cols
     mp = json.loads((out / 'config.json').read_text())['method_params']
@@ -54,11 +57,12 @@ def test_rfm_switches(tmp_path, args, present, absent):
 
 def test_old_part_head_collapse_is_stopped_with_a_message(tmp_path):
     "PCB's FC → BN → ReLU neck under Eq. 8 dies within a few dozen steps; the run must stop, not report a table."
-    p, out, _ = _run(tmp_path, '-p', 'part_neck', 'fc_bn_relu', '-p', 'ids_per_batch', '4', '-p', 'imgs_per_modality', '4',
-                     '-p', 'epochs', '40', '-p', 'ltg', 'False')
-    assert p.returncode != 0
-    text = p.stdout + p.stderr
-    assert 'TrainingCollapsed' in text and 'exactly zero at all' in text, text[-2000:]
+    from vireid_nb.engine import run_experiment, TrainingCollapsed
+    out = tmp_path / 'run'
+    with pytest.raises(TrainingCollapsed) as e:           # in process: the notebook runs the same `run_experiment`
+        run_experiment(verbose=False, method='rfm', preset='smoke', out_dir=str(out), part_neck='fc_bn_relu',
+                       ids_per_batch=4, imgs_per_modality=4, epochs=40, ltg=False)
+    assert 'exactly zero at all' in str(e.value), str(e.value)
     assert not (out / 'results.json').exists() and not (out / 'model.pt').exists()
     hist = _history(out)
     assert 3 <= len(hist) < 40                              # stopped at the collapse, with the epochs before it logged

@@ -52,15 +52,9 @@ def test_from_repository_root_with_default_out_dir(tmp_path):
 
 @pytest.mark.parametrize('args, message', [
     (['-p', 'method', 'agww'], 'valid methods: agw'),
-    (['-p', 'dataset', 'market'], 'valid datasets:'),
-    (['-p', 'preset', 'fast'], 'valid presets: smoke, demo, paper'),
     (['-p', 'epochz', '3'], 'valid parameters:'),
-    (['-p', 'backbone', 'vgg16'], 'choose one of resnet18, resnet34, resnet50'),
-    (['-p', 'epoch_len', 'paper'], "choose 'ids', 'official' or a positive number of batches"),
     # method parameters stop here too (every method's are checked in test_method_contract.py)
     (['-p', 'method', 'rfm', '-p', 'mam', 'foo'], 'choose one of mam, spatial, none'),
-    (['-p', 'method', 'den', '-p', 'ird_form', 'hinge'], 'choose one of push, pull, center'),
-    (['-p', 'method', 'caj', '-p', 'triplet', 'hard'], 'choose one of adp, wrt'),
 ])
 def test_bad_parameters_stop_at_once(tmp_path, args, message):
     with pytest.raises(pm.PapermillExecutionError) as e:
@@ -68,6 +62,23 @@ def test_bad_parameters_stop_at_once(tmp_path, args, message):
                             parameters={a: _value(v) for a, v in zip(args[1::3], args[2::3])})
     assert message in str(e.value)
     assert e.value.exec_count <= 4          # stopped in the cell that reads the parameters
+
+
+@pytest.mark.parametrize('params, message', [
+    (dict(dataset='market'), 'valid datasets:'),
+    (dict(preset='fast'), 'valid presets: smoke, demo, paper'),
+    (dict(backbone='vgg16'), 'choose one of resnet18, resnet34, resnet50'),
+    (dict(epoch_len='paper'), "choose 'ids', 'official' or a positive number of batches"),
+    (dict(method='den', ird_form='hinge'), 'choose one of push, pull, center'),
+    (dict(method='caj', triplet='hard'), 'choose one of adp, wrt'),
+])
+def test_bad_parameters_named(params, message):
+    "The notebook's parameter cell is `make_config(**params)` (the three papermill cases above prove it stops there)."
+    from vireid_nb.core import make_config
+    import vireid_nb.methods  # noqa: F401
+    kw = dict(method='agw', dataset='synth', preset='smoke') | params
+    with pytest.raises((ValueError, KeyError)) as e: make_config(**kw)
+    assert message in str(e.value)
 
 
 def _value(v):
