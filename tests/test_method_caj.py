@@ -2,20 +2,12 @@
 and augmentation alignment are checked for every method in test_method_contract.py.)"""
 import json, time
 
-from papermill_cli import NBS, papermill
+from papermill_cli import smoke_run
 
 
 def _run(args, tmp_path, name, through_papermill=True):
-    "A smoke run with `-p` args, through papermill or in process (the notebook's cells: `make_config`, `run_experiment`)."
-    out = tmp_path / name
     t0 = time.time()
-    if through_papermill:
-        p = papermill(['train.ipynb', str(tmp_path / f'{name}.ipynb'), '-p', 'method', 'caj',
-                       '-p', 'preset', 'smoke', '-p', 'out_dir', str(out)] + args, cwd=NBS)
-        assert p.returncode == 0, p.stderr[-3000:]
-    else:
-        from vireid_nb.engine import run_experiment
-        run_experiment(verbose=False, method='caj', preset='smoke', out_dir=str(out), **dict(zip(args[1::3], args[2::3])))
+    out = smoke_run('caj', args, tmp_path / name, through_papermill)
     print(f'caj smoke run {args}: {time.time() - t0:.1f} s')
     return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), out
 

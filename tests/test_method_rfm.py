@@ -3,7 +3,7 @@ gradients and augmentation alignment are checked for every method in test_method
 import csv, json, time
 import pytest
 
-from papermill_cli import NBS, papermill
+from papermill_cli import NBS, papermill, smoke_run
 
 
 def _run(tmp_path, *args):
@@ -44,10 +44,7 @@ def test_rfm_smoke(tmp_path):
 ])
 def test_rfm_switches(tmp_path, args, present, absent):
     "In process (the notebook's cells are `make_config` + `run_experiment`; test_rfm_smoke covers the papermill route)."
-    from vireid_nb.engine import run_experiment
-    out = tmp_path / 'run'
-    run_experiment(verbose=False, method='rfm', preset='smoke', out_dir=str(out), epochs=1, eval_trials=1,
-                   **dict(zip(args[1::3], args[2::3])))            # values as the command line gives them: strings
+    out = smoke_run('rfm', ['-p', 'epochs', '1', '-p', 'eval_trials', '1', *args], tmp_path / 'run', through_papermill=False)
     cols = set(_history(out)[0])
     assert present <= cols and not (absent & cols), cols
     mp = json.loads((out / 'config.json').read_text())['method_params']
