@@ -15,7 +15,7 @@ import torch
 # %% auto #0
 __all__ = ['METHODS', 'DATASETS', 'PRESETS', 'CONFIG_FIELDS', 'EPOCH_LENS', 'Modality', 'project_root', 'data_dir', 'runs_dir',
            'atomic_write', 'save_json', 'stable_hash', 'seeded', 'get_device', 'Registry', 'Config', 'Range',
-           'check_params', 'make_config', 'validate_config', 'save_config', 'load_config']
+           'check_params', 'make_config', 'check_out_dir', 'validate_config', 'save_config', 'load_config']
 
 # %% ../nbs/00_core.ipynb #c005
 class Modality(IntEnum):
@@ -47,11 +47,15 @@ def atomic_write(path, write: Callable[[Path], Any]):
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix='.' + path.name + '.', suffix='.tmp'); os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())
         write(Path(tmp)); os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp): os.remove(tmp)
         raise
     return path
+
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
 
 def save_json(obj, path):
     "Write `obj` as indented JSON, atomically."
@@ -122,6 +126,8 @@ class Config:
     device: str = 'auto'
     out_dir: str | None = None        # default: <home>/runs/<method>-<dataset>-<preset>-s<seed>
     resume: bool = False              # continue an interrupted run in out_dir
+    overwrite: bool = False           # start over in an out_dir that holds a finished or interrupted run
+    keep_checkpoint: bool = False     # keep checkpoint.pt after a successful run (to extend it later with resume)
     # data
     synth_size: str | None = None     # synthetic dataset size: tiny | demo | full
     img_size: tuple | None = None     # (height, width)
@@ -194,13 +200,10 @@ class Range:
     hi: float | None = None
     def __str__(self): return f"[{'-∞' if self.lo is None else self.lo}, {'∞' if self.hi is None else self.hi}]"
 
-_TRUE, _FALSE = ('true', '1', 'yes'), ('false', '0', 'no')
-
 def _coerce(name, v, default):
-    if isinstance(default, bool):
+    if isinstance(default, bool):   # True/False only: `-p resume no` must not read as a (truthy) string
         if isinstance(v, bool): return v
-        if isinstance(v, (int, float)) and v in (0, 1): return bool(v)
-        if isinstance(v, str) and v.strip().lower() in _TRUE + _FALSE: return v.strip().lower() in _TRUE
+        if isinstance(v, str) and v.strip().lower() in ('true', 'false'): return v.strip().lower() == 'true'
         raise ValueError(f'{name}={v!r} is not valid; choose True or False')
     if isinstance(default, (int, float)) and v is not None:
         try: x = float(v)
@@ -262,35 +265,79 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
     return validate_config(cfg)
 
 # %% ../nbs/00_core.ipynb #c026
+_BOOLS = ('resume', 'overwrite', 'keep_checkpoint', 'flip_test', 'amp')     # None (preset) allowed for the last two
+_INTS = dict(epochs=1, ids_per_batch=1, imgs_per_modality=1, eval_trials=1, gallery_shots=1,
+             warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1)      # name: smallest allowed value
+_POSITIVE = ('lr', 'backbone_lr_mult', 'gamma')
+_NON_NEGATIVE = ('weight_decay', 'momentum')
+
+def _as_int(name, v, lo: int) -> int:
+    x = float('nan')
+    if not isinstance(v, bool):
+        try: x = float(v)
+        except (TypeError, ValueError): pass
+    if not (math.isfinite(x) and x.is_integer() and x >= lo):
+        raise ValueError(f'{name}={v!r} is not valid; it must be an integer >= {lo}')
+    return int(x)
+
+def _as_float(name, v, positive: bool) -> float:
+    x = float('nan')
+    if not isinstance(v, bool):
+        try: x = float(v)
+        except (TypeError, ValueError): pass
+    if not (math.isfinite(x) and (x > 0 if positive else x >= 0)):
+        raise ValueError(f"{name}={v!r} is not valid; it must be a number {'> 0' if positive else '>= 0'}")
+    return x
+
+def check_out_dir(out_dir) -> Path:
+    "`out_dir` must be a folder, or not exist yet under a folder the user can write; found at config time, not after training."
+    out = Path(out_dir).expanduser()
+    if out.exists() and not out.is_dir(): raise ValueError(f'out_dir={str(out_dir)!r} is not a folder (a file of that name exists)')
+    here = out
+    while not here.exists(): here = here.parent                   # the first part of the path that exists
+    if not here.is_dir(): raise ValueError(f'out_dir={str(out_dir)!r} cannot be created: {here} is a file')
+    if not os.access(here, os.W_OK | os.X_OK):
+        raise ValueError(f'out_dir={str(out_dir)!r} is not writable: no write permission on {here}')
+    return out
+
 def validate_config(cfg: Config) -> Config:
     "Normalise types and check values; raise `ValueError` naming the field and what is allowed."
     for k, choices in _CHOICES.items():
         v = getattr(cfg, k)
         if v is not None and v not in choices:
             raise ValueError(f'{k}={v!r} is not valid; choose one of {", ".join(choices)}')
-    if cfg.img_size is not None: cfg.img_size = _parse_size(cfg.img_size)
-    if cfg.milestones is not None: cfg.milestones = _parse_tuple(cfg.milestones)
+    for k in _BOOLS:
+        v = getattr(cfg, k)
+        if v is not None: setattr(cfg, k, _coerce(k, v, False))
+    for k, lo in _INTS.items():
+        v = getattr(cfg, k)
+        if v is not None: setattr(cfg, k, _as_int(k, v, lo))
+    for k in _POSITIVE + _NON_NEGATIVE:
+        v = getattr(cfg, k)
+        if v is not None: setattr(cfg, k, _as_float(k, v, k in _POSITIVE))
+    try:
+        if cfg.img_size is not None: cfg.img_size = _parse_size(cfg.img_size)
+    except (TypeError, ValueError):
+        raise ValueError(f"img_size={cfg.img_size!r} is not valid; give height,width in pixels, e.g. '288,144' (sides >= 16)") from None
+    try:
+        if cfg.milestones is not None: cfg.milestones = _parse_tuple(cfg.milestones)
+    except (TypeError, ValueError, SyntaxError):
+        raise ValueError(f"milestones={cfg.milestones!r} is not valid; give epochs, e.g. '20,50'") from None
     if isinstance(cfg.pretrained, str) and cfg.pretrained.lower() in ('none', 'false', ''): cfg.pretrained = None
     if cfg.pretrained is True: cfg.pretrained = 'imagenet'
     if cfg.pretrained is False: cfg.pretrained = None
-    for k in ('epochs', 'ids_per_batch', 'imgs_per_modality', 'eval_trials', 'gallery_shots'):
-        v = getattr(cfg, k)
-        if v is not None and (not float(v).is_integer() or int(v) < 1): raise ValueError(f'{k} must be a positive integer, got {v!r}')
-        if v is not None: setattr(cfg, k, int(v))
     if cfg.epoch_len is not None: cfg.epoch_len = _parse_epoch_len(cfg.epoch_len)
-    for k in ('warmup_epochs', 'val_ids', 'seed', 'precise_bn'):
-        v = getattr(cfg, k)
-        if v is not None and (not float(v).is_integer() or int(v) < 0): raise ValueError(f'{k} must be an integer >= 0, got {v!r}')
-        if v is not None: setattr(cfg, k, int(v))
-    for k in ('lr', 'backbone_lr_mult', 'gamma'):
-        v = getattr(cfg, k)
-        if v is not None and not float(v) > 0: raise ValueError(f'{k} must be > 0, got {v!r}')
-    if not 1 <= int(cfg.trial) <= 10: raise ValueError(f'trial must be in 1..10, got {cfg.trial!r}')
+    if cfg.trial > 10: raise ValueError(f'trial={cfg.trial!r} is not valid; RegDB has trials 1..10')
     if cfg.selection == 'val' and not cfg.val_ids:
         raise ValueError("selection='val' needs val_ids > 0 held-out training identities")
-    get_device(cfg.device)  # fails early when CUDA is asked for but absent
+    if cfg.resume and cfg.overwrite:
+        raise ValueError('resume=True and overwrite=True contradict each other: resume continues the run in out_dir, '
+                         'overwrite starts it over')
+    try: get_device(cfg.device)  # fails early when CUDA is asked for but absent
+    except RuntimeError as e: raise ValueError(f"device={cfg.device!r} is not valid ({e}); use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
     if cfg.out_dir is None:
         cfg.out_dir = str(runs_dir() / f'{cfg.method}-{cfg.dataset}-{cfg.preset}-s{cfg.seed}')
+    check_out_dir(cfg.out_dir)
     if cfg.data_root is None and cfg.dataset != 'synth':
         cfg.data_root = str(data_dir() / cfg.dataset)
     return cfg

@@ -4,13 +4,15 @@
 
 # %% ../nbs/09_engine.ipynb #c002
 from __future__ import annotations
-import csv, io, json, sys, time
+import csv, io, json, os, socket, sys, time
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
 from tqdm.std import tqdm
 from .core import Config, atomic_write, save_json, save_config, load_config, seeded, get_device, make_config
+try: import fcntl
+except ImportError: fcntl = None    # Windows: no folder lock
 from .data.datasets import load_dataset
 from .data.loading import cache_images, CrossModalitySampler, train_batches, to_unit_float
 from .evaluate import evaluate
@@ -18,8 +20,10 @@ from .methods.base import Batch, LossTerms, make_method
 import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
 
 # %% auto #0
-__all__ = ['lr_factor', 'save_checkpoint', 'load_checkpoint', 'load_weights', 'recompute_bn_stats', 'TrainingCollapsed',
-           'StepLog', 'check_collapse', 'Experiment', 'run_experiment']
+__all__ = ['RUN_FILES', 'RUN_SETTINGS', 'lr_factor', 'save_checkpoint', 'RunFileError', 'load_checkpoint', 'load_weights',
+           'RunFolderError', 'run_state', 'read_run_config', 'plan_run', 'RunLock', 'recompute_bn_stats',
+           'TrainingCollapsed', 'StepLog', 'check_collapse', 'Progress', 'TensorBoardLog', 'Experiment',
+           'run_experiment']
 
 # %% ../nbs/09_engine.ipynb #c005
 def lr_factor(epoch: int, warmup_epochs: int = 0, milestones=(), gamma: float = 0.1) -> float:
@@ -32,11 +36,17 @@ def save_checkpoint(obj: dict, path) -> Path:
     "`torch.save` to a temporary file, then rename."
     return atomic_write(path, lambda p: torch.save(obj, p))
 
-def load_checkpoint(path) -> dict:
-    "Load a checkpoint safely (`weights_only=True`); a missing file is an error naming it."
+class RunFileError(ValueError):
+    "A file of a run folder is missing, truncated or corrupt; the message names it and what to do."
+
+def load_checkpoint(path, what_to_do: str = '') -> dict:
+    "Load a checkpoint safely (`weights_only=True`); a missing, truncated or corrupt file is an error naming it."
     path = Path(path)
     if not path.exists(): raise FileNotFoundError(f'checkpoint not found: {path}')
-    return torch.load(path, map_location='cpu', weights_only=True)
+    try: return torch.load(path, map_location='cpu', weights_only=True)
+    except Exception as e:     # torch raises RuntimeError, EOFError, UnpicklingError, … for a damaged file
+        raise RunFileError(f'{path} cannot be read: it is truncated or corrupt ({type(e).__name__}: {str(e)[:120]}). '
+                           + what_to_do) from None
 
 def load_weights(model: torch.nn.Module, state: dict, source: str = 'checkpoint') -> torch.nn.Module:
     "Load a state dict strictly; explain what does not fit."
@@ -50,6 +60,85 @@ def load_weights(model: torch.nn.Module, state: dict, source: str = 'checkpoint'
                          f'{len(shapes)} shape mismatches {shapes[:3]}')
     model.load_state_dict(state)
     return model
+
+# %% ../nbs/09_engine.ipynb #c024
+RUN_FILES = ('config.json', 'history.csv', 'steps.csv', 'checkpoint.pt', 'best.pt', 'model.pt', 'results.json')
+RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root')   # how, not what, is run
+
+def _config_diff(a: dict, b: dict, resume: bool) -> list:
+    "Fields in which two configs describe different experiments (`epochs` may grow when resuming)."
+    free = RUN_SETTINGS + (('epochs',) if resume else ())
+    return [k for k in a if k not in free and json.dumps(a.get(k)) != json.dumps(b.get(k))]
+
+class RunFolderError(RuntimeError):
+    "A run folder's state does not allow what was asked (a finished or interrupted run, another process's lock)."
+
+def run_state(out_dir) -> str:
+    "'new' (no run files), 'finished' (`results.json` written) or 'interrupted' (run files, no `results.json`)."
+    out = Path(out_dir)
+    if (out / 'results.json').exists(): return 'finished'
+    return 'interrupted' if any((out / f).exists() for f in RUN_FILES) else 'new'
+
+def read_run_config(out_dir) -> Config:
+    "The `config.json` of a run folder; an unreadable one is a `RunFileError` naming it."
+    path = Path(out_dir) / 'config.json'
+    try: return load_config(path)
+    except FileNotFoundError: raise RunFileError(f'{path} is missing: this folder is not a complete run') from None
+    except (ValueError, TypeError) as e:
+        raise RunFileError(f'{path} cannot be read ({type(e).__name__}: {str(e)[:120]}): it is truncated or corrupt') from None
+
+def _epochs_done(out) -> str:
+    try:
+        with open(Path(out) / 'history.csv') as f: return str(max(sum(1 for _ in f) - 1, 0))
+    except OSError: return '0'
+
+def plan_run(cfg: Config) -> str:
+    "Apply the run-folder policy to `cfg.out_dir`: 'new', 'resume' or 'overwrite', or a `RunFolderError` saying why not."
+    out = Path(cfg.out_dir); state = run_state(out)
+    if state == 'new': return 'new'
+    if cfg.overwrite: return 'overwrite'
+    start_over = '-p overwrite True to start it over (its files are replaced), or choose another out_dir'
+    try: old = read_run_config(out)
+    except RunFileError as e: raise RunFolderError(f'{out} holds a run that cannot be continued: {e}. Use {start_over}') from None
+    if state == 'finished':
+        ck = (out / 'checkpoint.pt').exists()
+        if cfg.resume and ck and cfg.epochs > old.epochs and not _config_diff(cfg.to_dict(), old.to_dict(), True):
+            return 'resume'
+        extend = (f'; -p resume True -p epochs N (N > {old.epochs}) extends it from its kept checkpoint.pt' if ck else '')
+        raise RunFolderError(f'{out} holds a finished run ({old.method} on {old.dataset}, {old.epochs} epochs, results.json '
+                             f'written); a finished run is never overwritten. Use {start_over}{extend}')
+    if not cfg.resume:
+        raise RunFolderError(f'{out} holds an interrupted run ({old.method} on {old.dataset}, {_epochs_done(out)} of '
+                             f'{old.epochs} epochs done): continue it with -p resume True, or use {start_over}')
+    diff = _config_diff(cfg.to_dict(), old.to_dict(), True)
+    if diff:
+        raise RunFolderError(f'{out} holds a run with a different config (differs in: {", ".join(diff)}); resume it with '
+                             f'its own settings (config.json), or use {start_over}')
+    return 'resume'
+
+class RunLock:
+    "An exclusive `flock` on `<out>/.lock`: one process trains into a folder at a time; the OS frees it when the process dies."
+    _held: dict = {}                          # lock path -> RunLock held by this process
+
+    def __init__(self, out):
+        self.path, self.fd = (Path(out) / '.lock').resolve(), None
+        if fcntl is None: return
+        if self.path in RunLock._held: RunLock._held[self.path].release()   # this process's own earlier claim (a re-run cell)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try: fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 200, 0).decode(errors='replace').strip() or 'another process'; os.close(fd)
+            raise RunFolderError(f'{self.path.parent} is in use: {holder} is training into it. Two runs cannot share a '
+                                 'folder; wait for that one to end, or choose another out_dir') from None
+        os.ftruncate(fd, 0); os.pwrite(fd, f'pid {os.getpid()} on {socket.gethostname()} since {time.ctime()}'.encode(), 0)
+        self.fd = fd; RunLock._held[self.path] = self
+
+    def release(self):
+        if self.fd is None: return
+        os.ftruncate(self.fd, 0); fcntl.flock(self.fd, fcntl.LOCK_UN); os.close(self.fd); self.fd = None
+        if RunLock._held.get(self.path) is self: del RunLock._held[self.path]
+
+    def __del__(self): self.release()
 
 # %% ../nbs/09_engine.ipynb #c016
 def recompute_bn_stats(model: nn.Module, batches) -> int:
@@ -124,42 +213,127 @@ def check_collapse(names: list, table: torch.Tensor, degenerate: dict, where: st
             raise TrainingCollapsed(f"loss term '{name}' was {d.value:g} at all {n} steps of {where}: {d.meaning}. The run "
                                     'is stopped because its small loss would look like success; see steps.csv')
 
+# %% ../nbs/09_engine.ipynb #c027
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+        return getattr(get_ipython(), 'kernel', None) is not None
+    except ImportError: return False
+
+class Progress:
+    "One progress line for a whole run, updated in place in a notebook (one display output) or a terminal (stderr)."
+    def __init__(self, total: int, done: int = 0, enabled: bool = True, every: float = 5.0, kernel: bool | None = None):
+        self.total, self.n, self.n0, self.enabled, self.every = total, done, done, enabled, every
+        self.kernel = _in_kernel() if kernel is None else kernel
+        self.t0, self.shown, self.info, self.handle, self.width = time.time(), 0.0, {}, None, 0
+
+    def text(self) -> str:
+        el = time.time() - self.t0
+        rate = (self.n - self.n0) / el if el > 0 else 0.0
+        eta = tqdm.format_interval((self.total - self.n) / rate) if rate > 0 else '?'
+        frac = self.n / self.total if self.total else 1.0
+        bar = '#' * int(20 * frac) + '.' * (20 - int(20 * frac))
+        info = ''.join(f' | {k} {v}' for k, v in self.info.items())
+        return f'[{bar}] {self.n}/{self.total} steps{info} | {tqdm.format_interval(el)} elapsed, ETA {eta}'
+
+    def update(self, n: int = 1, force: bool = False, **info):
+        "Count `n` steps, merge `info` into the line; redraw at most every `every` seconds (or when `force`)."
+        self.n += n; self.info.update(info)
+        if self.enabled and (force or time.time() - self.shown >= self.every): self.show()
+
+    def show(self):
+        self.shown, line = time.time(), self.text()
+        if self.kernel:
+            from IPython.display import display
+            if self.handle is None: self.handle = display({'text/plain': line}, raw=True, display_id=True)
+            else: self.handle.update({'text/plain': line}, raw=True)
+        else:
+            sys.stderr.write('\r' + line.ljust(self.width)); sys.stderr.flush(); self.width = len(line)
+
+    def clear(self):
+        "In a terminal, wipe the line before other output is printed."
+        if self.enabled and not self.kernel and self.width: sys.stderr.write('\r' + ' ' * self.width + '\r'); self.width = 0
+
+    def close(self):
+        if self.enabled: self.show()
+        if self.enabled and not self.kernel: sys.stderr.write('\n'); self.width = 0
+
+class TensorBoardLog:
+    "Scalars into TensorBoard event files in the run folder (`purge_step`: forget events from that step on)."
+    def __init__(self, out, purge_step: int | None = None):
+        try: from torch.utils.tensorboard import SummaryWriter
+        except ImportError as e:                 # tensorboard is a dependency; a broken install only loses the live log
+            print(f'TensorBoard logging is off ({e}); install tensorboard to get it', file=sys.stderr); self.w = None; return
+        self.w = SummaryWriter(str(out), purge_step=purge_step or None, flush_secs=30)
+
+    def scalars(self, prefix: str, values: dict, step: int):
+        if self.w is None: return
+        for k, v in values.items():
+            if v is not None and np.isfinite(v): self.w.add_scalar(f'{prefix}/{k}', float(v), step)
+
+    def close(self):
+        if self.w is not None: self.w.close(); self.w = None
+
 # %% ../nbs/09_engine.ipynb #c011
-_FREE = ('resume', 'device', 'out_dir', 'data_root')   # never part of an experiment's identity
-
-def _config_diff(a: dict, b: dict, resume: bool) -> list:
-    free = _FREE + (('epochs',) if resume else ())       # a resumed run may be extended
-    return [k for k in a if k not in free and json.dumps(a.get(k)) != json.dumps(b.get(k))]
-
 def _write_csv(rows: list, path):
     keys = list(dict.fromkeys(k for r in rows for k in r))
     buf = io.StringIO(); w = csv.DictWriter(buf, keys); w.writeheader(); w.writerows(rows)
     atomic_write(path, lambda p: p.write_text(buf.getvalue()))
 
 def _read_csv(path) -> list:
+    "Rows of a run's CSV file as floats; a damaged file is a `RunFileError` naming it."
     if not Path(path).exists(): return []
-    with open(path, newline='') as f: return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in csv.DictReader(f)]
+    try:
+        with open(path, newline='') as f: rows = list(csv.DictReader(f))
+        if any(None in r.values() or None in r for r in rows): raise ValueError('a row has missing or extra fields')
+        return [{k: float(v) if v not in ('', None) else None for k, v in r.items()} for r in rows]
+    except (ValueError, TypeError, csv.Error) as e:
+        raise RunFileError(f'{path} cannot be read ({type(e).__name__}: {str(e)[:80]}): it is truncated or corrupt') from None
+
+def _steps_tensor(steps: list) -> dict:
+    cols = list(steps[0]) if steps else []
+    return dict(cols=cols, rows=torch.tensor([[r[c] for c in cols] for r in steps], dtype=torch.float64))
 
 class Experiment:
     "A run: dataset, cache, method, model, training and evaluation for one `Config`."
     sync_every = 25        # steps between reads of the loss from the device
 
-    def __init__(self, cfg: Config, verbose: bool = True):
+    def __init__(self, cfg: Config, verbose: bool = True, claim: bool = True):
+        "`claim`: apply the run-folder policy and lock `out_dir` for training (analysis of a finished run passes False)."
         self.cfg, self.verbose = cfg, verbose
         self.out = Path(cfg.out_dir)
+        self.lock, self.plan, self.tb, self.progress = None, None, None, None
+        if claim:                                 # before any data is loaded: a refused run costs nothing
+            plan_run(cfg)                         # refuse without touching the folder (not even its lock file)
+            self.out.mkdir(parents=True, exist_ok=True)
+            self.lock = RunLock(self.out)
+            try: self.plan = plan_run(cfg)        # again, now that no other process can change the folder
+            except BaseException: self.release(); raise
         self.device = get_device(cfg.device)
         self.method = make_method(cfg)
         t0 = time.time()
-        self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
-                               seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
-                               trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery)
-        self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
+        try:
+            self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
+                                   seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
+                                   trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery)
+            self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
+        except BaseException: self.release(); raise
         self.data_seconds = time.time() - t0
         with seeded(cfg.seed): self.model = self.method.build_model(self.ds.n_classes).to(self.device)
         self.amp = bool(cfg.amp) and self.device.type == 'cuda'
         self.history, self.steps, self.best, self.start_epoch = [], [], None, 0
 
+    def settings(self) -> dict:
+        "The config as used: `device` and `amp` resolved on this machine (config.json keeps what was asked)."
+        return {**self.cfg.to_dict(), 'device': str(self.device), 'amp': self.amp}
+
+    def release(self):
+        "Free the run folder (its lock) and close the live logs; called when the run ends or fails."
+        if self.lock is not None: self.lock.release(); self.lock = None
+        if self.tb is not None: self.tb.close(); self.tb = None
+
     def _log(self, *a):
+        if self.progress is not None: self.progress.clear()
         if self.verbose: print(*a, flush=True)
 
     def _sampler(self, seed, epoch_len=None) -> CrossModalitySampler:
@@ -174,18 +348,20 @@ class Experiment:
         return torch.optim.SGD(groups, lr=self.cfg.lr, momentum=self.cfg.momentum, weight_decay=self.cfg.weight_decay,
                                nesterov=self.cfg.momentum > 0)
 
-    def _prepare_out_dir(self):
-        cfg_path = self.out / 'config.json'
-        ck = self.out / 'checkpoint.pt'
-        if cfg_path.exists():
-            diff = _config_diff(self.cfg.to_dict(), load_config(cfg_path).to_dict(), bool(self.cfg.resume))
-            if diff:
-                raise ValueError(f'{self.out} holds a run with a different config (differs in: {", ".join(diff)}); '
-                                 'choose another out_dir or remove that run')
-        if self.cfg.resume and not ck.exists() and self.verbose:
-            self._log(f'resume=True but {ck} does not exist: starting from epoch 1')
-        save_config(self.cfg, cfg_path)
-        return ck if (self.cfg.resume and ck.exists()) else None
+    def _start(self):
+        "Carry out the plan: a fresh folder, or the old run's files removed (`overwrite`); the checkpoint when resuming."
+        if self.plan is None: raise RunFolderError('this Experiment was built with claim=False (to analyse a run); it cannot train')
+        if self.lock is None and fcntl is not None:
+            raise RunFolderError(f'this run of {self.out} has ended (or failed); build a new Experiment to train again')
+        if self.plan == 'overwrite':
+            for f in [*RUN_FILES, 'features.pt', *(p.name for p in self.out.glob('events.out.tfevents.*'))]:
+                (self.out / f).unlink(missing_ok=True)
+        ck, path = None, self.out / 'checkpoint.pt'
+        if self.cfg.resume and path.exists():
+            ck = load_checkpoint(path, f'Start the run over with -p overwrite True (or remove {self.out}); its finished '
+                                       'epochs are lost with the checkpoint.')
+        elif self.cfg.resume: self._log(f'resume=True but {path} does not exist: starting from epoch 1')
+        return ck
 
     def recompute_bn(self) -> int:
         "Precise BN on `cfg.precise_bn` training batches, sampled and augmented as in training (generators of its own)."
@@ -202,44 +378,58 @@ class Experiment:
 
     def fit(self) -> list:
         "Train for `cfg.epochs` epochs (continuing a checkpoint when resuming); return the history."
+        try: return self._fit()
+        except BaseException: self.release(); raise
+
+    def _fit(self) -> list:
         cfg, model, dev = self.cfg, self.model, self.device
         self.out.mkdir(parents=True, exist_ok=True)
-        resume_from = self._prepare_out_dir()
+        ck = self._start()
         opt = self._optimizer()
         scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
         aug_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
         sampler = self._sampler(cfg.seed)
         rng = None
-        if resume_from is not None:
-            ck = load_checkpoint(resume_from)
-            load_weights(model, ck['model'], str(resume_from)); opt.load_state_dict(ck['optimizer'])
+        if ck is not None:
+            load_weights(model, ck['model'], str(self.out / 'checkpoint.pt')); opt.load_state_dict(ck['optimizer'])
             scaler.load_state_dict(ck['scaler']); sampler.gen.set_state(ck['sampler_rng']); aug_gen.set_state(ck['aug_rng'])
             rng = ck['torch_rng']
             self.history, self.best, self.start_epoch = ck['history'], ck['best'], ck['epoch']
-            self.steps = [r for r in _read_csv(self.out / 'steps.csv') if r['epoch'] <= self.start_epoch]
-            self._log(f'resumed from {resume_from} after epoch {self.start_epoch}')
-        with seeded(cfg.seed, state=rng):           # the run's own global RNG state; the caller's is restored after
-            for epoch in range(self.start_epoch, cfg.epochs):
-                f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
-                for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
-                row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen, lr=cfg.lr * f)
-                if cfg.selection == 'val': row.update(self._validate(epoch))
-                self.history.append(row)
-                _write_csv(self.history, self.out / 'history.csv')
-                save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
-                                     sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
-                                     torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
-                                     best=self.best, config=cfg.to_dict()), self.out / 'checkpoint.pt')
-            self._select()
+            if 'steps' in ck: self.steps = [dict(zip(ck['steps']['cols'], r)) for r in ck['steps']['rows'].tolist()]
+            else: self.steps = [r for r in _read_csv(self.out / 'steps.csv') if r['epoch'] <= self.start_epoch]
+            self._log(f'resumed from {self.out / "checkpoint.pt"} after epoch {self.start_epoch}')
+        save_config(cfg, self.out / 'config.json')      # only now: the run it describes starts
+        self.tb = TensorBoardLog(self.out, purge_step=len(self.steps))
+        per_epoch = len(sampler)
+        self.progress = Progress(per_epoch * cfg.epochs, done=per_epoch * self.start_epoch, enabled=self.verbose)
+        try:
+            with seeded(cfg.seed, state=rng):           # the run's own global RNG state; the caller's is restored after
+                for epoch in range(self.start_epoch, cfg.epochs):
+                    f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
+                    for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
+                    row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen, lr=cfg.lr * f)
+                    if cfg.selection == 'val': row.update(self._validate(epoch))
+                    self.history.append(row)
+                    _write_csv(self.history, self.out / 'history.csv')
+                    save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
+                                         sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
+                                         torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
+                                         steps=_steps_tensor(self.steps), best=self.best, config=cfg.to_dict()),
+                                    self.out / 'checkpoint.pt')
+                self.progress.close()
+                self._select()
+        finally: self.progress = None
         return self.history
 
     def _train_epoch(self, epoch, opt, scaler, sampler, aug_gen, lr: float) -> dict:
-        cfg, model, dev, method = self.cfg, self.model, self.device, self.method
-        where = f'epoch {epoch + 1}'
+        cfg, model, dev, method, bar = self.cfg, self.model, self.device, self.method, self.progress
+        where, first = f'epoch {epoch + 1}', len(self.steps)
         model.train(); log, n_img, t0 = StepLog(self.sync_every), 0, time.time()
-        bar = tqdm(train_batches(self.images, self.ds, sampler), total=len(sampler), file=sys.stdout, mininterval=5,
-                   desc=f'epoch {epoch + 1}/{cfg.epochs}', disable=not self.verbose, ncols=100, leave=False)
-        for x, y, m, c in bar:
+        bar.update(0, epoch=f'{epoch + 1}/{cfg.epochs}', loss='…')
+        def synced():
+            n0 = sum(len(r) for r in log.rows); log.sync(where); t = log.table()
+            for i, r in enumerate(t[n0:].tolist()): self.tb.scalars('step', dict(zip(log.names, r)), first + n0 + i + 1)
+        for x, y, m, c in train_batches(self.images, self.ds, sampler):
             m = m.to(dev, non_blocking=True)
             batch = Batch(to_unit_float(x, dev), y.to(dev, non_blocking=True), m, c.to(dev, non_blocking=True), m.clone())
             batch = method.augment(batch, aug_gen)
@@ -249,16 +439,19 @@ class Experiment:
             scaler.scale(res.loss).backward(); scaler.step(opt); scaler.update()
             log.add(res); n_img += len(batch)
             if log.due():
-                log.sync(where)
-                bar.set_postfix(loss=f'{log.mean():.3f}', img_s=f'{n_img / (time.time() - t0):.0f}')
-        log.sync(where)
+                synced()
+                bar.update(0, loss=f'{log.mean():.3f}', img_s=f'{n_img / (time.time() - t0):.0f}')
+            bar.update(1)
+        synced()
         secs = time.time() - t0
         table = log.table()
         self.steps += [dict(epoch=epoch + 1, step=i + 1, **dict(zip(log.names, r)), lr=lr) for i, r in enumerate(table.tolist())]
         _write_csv(self.steps, self.out / 'steps.csv')
         row = dict(epoch=epoch + 1, steps=len(table), **dict(zip(log.names, table.mean(0).tolist())), lr=lr,
                    seconds=secs, images_per_s=n_img / secs)
+        self.tb.scalars('epoch', {k: row[k] for k in (*log.names, 'lr', 'images_per_s')}, len(self.steps))
         terms = ', '.join(f'{k} {row[k]:.3f}' for k in log.names[1:])
+        bar.update(0, force=True, loss=f"{row['loss']:.3f}", img_s=f"{row['images_per_s']:.0f}")
         self._log(f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.3f} ({terms}), {len(table)} steps, "
                   f'{row["images_per_s"]:.0f} img/s, {secs:.1f} s')
         try: check_collapse(log.names, table, method.degenerate(), where)
@@ -274,13 +467,14 @@ class Experiment:
         if self.best is None or score > self.best['score']:
             self.best = dict(epoch=epoch + 1, score=score)
             save_checkpoint(self.model.state_dict(), self.out / 'best.pt')
+        for r in res: self.tb.scalars(f"val/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP')}, len(self.steps))
         self._log('  validation: ' + ', '.join(f"{r['protocol']} rank-1 {r['rank1']:.1f} mAP {r['mAP']:.1f}" for r in res))
         return {f"{r['protocol']}_{k}": r[k] for r in res for k in ('rank1', 'mAP')}
 
     def _select(self):
         "Load the selected weights (BatchNorm statistics re-estimated) into the model and write them to model.pt."
         if self.cfg.selection == 'val' and self.best is not None:
-            load_weights(self.model, load_checkpoint(self.out / 'best.pt'), 'best.pt')   # re-estimated when validated
+            load_weights(self.model, load_checkpoint(self.out / 'best.pt', 'Start the run over with -p overwrite True.'), 'best.pt')
             self.selected_epoch = self.best['epoch']
         else:
             self.recompute_bn()
@@ -288,24 +482,34 @@ class Experiment:
         save_checkpoint(self.model.state_dict(), self.out / 'model.pt')
 
     def evaluate(self) -> dict:
-        "Score the test protocols once with the selected model; write and return results.json."
+        "Score the test protocols once with the selected model; write results.json; end the run (checkpoint removed, lock freed)."
+        try: return self._evaluate()
+        finally: self.release()
+
+    def _evaluate(self) -> dict:
         t0 = time.time()
         res = evaluate(self.model, self.ds, self.images, self.ds.protocols, self.device, self.cfg.seed,
                        self.cfg.flip_test, amp=self.amp)
         train_s = float(sum(r['seconds'] for r in self.history))
         n_img = sum(r['images_per_s'] * r['seconds'] for r in self.history)
         out = dict(method=self.cfg.method, dataset=self.cfg.dataset, preset=self.cfg.preset, seed=self.cfg.seed,
-                   device=str(self.device), selection=self.cfg.selection,
+                   device=str(self.device), amp=self.amp, selection=self.cfg.selection,
                    selected_epoch=getattr(self, 'selected_epoch', len(self.history)),
                    train_seconds=train_s, train_images_per_second=n_img / train_s if train_s else 0.0,
                    train_steps=int(sum(r['steps'] for r in self.history)),
                    eval_seconds=time.time() - t0, results=res)
-        save_json(out, self.out / 'results.json')
+        if self.plan is not None:                          # a training run (not an analysis copy): record and finish it
+            save_json(out, self.out / 'results.json')
+            if self.tb is not None:
+                for r in res: self.tb.scalars(f"test/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP', 'mINP')}, len(self.steps))
+            if not self.cfg.keep_checkpoint: (self.out / 'checkpoint.pt').unlink(missing_ok=True)
         return out
 
 # %% ../nbs/09_engine.ipynb #c012
 def run_experiment(verbose: bool = True, **params) -> dict:
     "Resolve a config from `params`, train, evaluate; return the results (also in `out_dir`)."
     exp = Experiment(make_config(**params), verbose=verbose)
-    exp.fit()
-    return exp.evaluate()
+    try:
+        exp.fit()
+        return exp.evaluate()
+    finally: exp.release()

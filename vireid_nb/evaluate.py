@@ -12,7 +12,7 @@ from .data.loading import gather, to_unit_float
 from .metrics import eval_sysu, eval_llcm, eval_regdb, eval_location
 
 # %% auto #0
-__all__ = ['METRICS', 'embed_batches', 'extract_features', 'evaluate_protocol', 'scored_records', 'evaluate', 'aggregate_results']
+__all__ = ['embed_batches', 'extract_features', 'evaluate_protocol', 'scored_records', 'evaluate']
 
 # %% ../nbs/10_evaluate.ipynb #c005
 @torch.no_grad()
@@ -60,6 +60,10 @@ def _score(p: Protocol, dist, ds: ReIDDataset, q, g, max_rank=20):
     loc = p.locations
     return eval_location(dist, qp, gp, [loc[c] for c in qc], [loc[c] for c in gc], max_rank)
 
+def _mean_count(ns: list):
+    "A count over trials: an int when every trial had the same, else their mean."
+    return int(ns[0]) if len(set(ns)) == 1 else float(np.mean(ns))
+
 def evaluate_protocol(p: Protocol, ds: ReIDDataset, feats: dict, seed: int = 0) -> dict:
     "Score protocol `p` over its trials; `feats` maps record index → feature row (see `evaluate`)."
     q = p.query
@@ -71,7 +75,7 @@ def evaluate_protocol(p: Protocol, ds: ReIDDataset, feats: dict, seed: int = 0) 
         trials.append(dict(cmc=cmc, rank1=100 * cmc[0], mAP=100 * mAP, mINP=100 * mINP, n_gallery=len(g)))
     cmc = 100 * np.mean([t['cmc'] for t in trials], 0)
     return dict(protocol=p.name, n_ids=int(len(np.unique(ds.pids[q]))), n_query=int(len(q)),
-                n_gallery=float(np.mean([t['n_gallery'] for t in trials])), trials=len(trials),
+                n_gallery=_mean_count([t['n_gallery'] for t in trials]), trials=len(trials),
                 rank1=float(cmc[0]), rank5=float(cmc[4]), rank10=float(cmc[9]), rank20=float(cmc[19]),
                 mAP=float(np.mean([t['mAP'] for t in trials])), mINP=float(np.mean([t['mINP'] for t in trials])),
                 cmc=[float(v) for v in cmc],
@@ -93,23 +97,3 @@ def evaluate(model, ds: ReIDDataset, images, protocols=None, device='cpu', seed:
     f = extract_features(model, images, ds.modality, need, device, batch_size, flip, amp)
     feats = dict(f=f, row=torch.as_tensor(row))
     return [evaluate_protocol(p, ds, feats, seed) for p in protocols]
-
-# %% ../nbs/10_evaluate.ipynb #c014
-METRICS = ('rank1', 'rank5', 'rank10', 'rank20', 'mAP', 'mINP')
-
-def aggregate_results(paths):
-    "A pandas DataFrame: mean ± std over runs of each protocol's metrics; `paths` are results.json files, run folders or a glob."
-    import glob, json
-    import pandas as pd
-    from pathlib import Path
-    if isinstance(paths, (str, Path)): paths = sorted(glob.glob(str(paths))) or [paths]
-    files = [Path(p) / 'results.json' if Path(p).is_dir() else Path(p) for p in paths]
-    missing = [str(f) for f in files if not f.exists()]
-    if missing: raise FileNotFoundError(f'no results.json at {missing}')
-    rows = [dict(run=str(f.parent), method=r['method'], protocol=p['protocol'], **{k: p[k] for k in METRICS})
-            for f in files for r in [json.loads(f.read_text())] for p in r['results']]
-    df = pd.DataFrame(rows)
-    g = df.groupby(['method', 'protocol'])[list(METRICS)]
-    out = g.mean().round(2).astype(str) + ' ± ' + g.std(ddof=0).round(2).astype(str)
-    out.insert(0, 'runs', df.groupby(['method', 'protocol'])['run'].nunique())
-    return out

@@ -8,8 +8,8 @@ import dataclasses, hashlib, json, warnings
 from pathlib import Path
 import numpy as np
 import torch
-from ..core import Config, load_config, atomic_write, get_device
-from ..engine import Experiment, load_checkpoint, load_weights
+from ..core import Config, atomic_write, get_device
+from ..engine import Experiment, load_checkpoint, load_weights, read_run_config
 from ..evaluate import extract_features, scored_records
 from ..methods.base import Method
 
@@ -45,11 +45,12 @@ def load_run(out_dir, device='cpu', verbose: bool = False) -> Run:
     if missing:
         raise FileNotFoundError(f'{out} is not a finished run: missing {", ".join(missing)} '
                                 '(a run writes model.pt and results.json when training and evaluation end)')
-    cfg = load_config(out / 'config.json')
+    cfg = read_run_config(out)                  # a damaged config.json is an error naming it
     results = _read_json(out / 'results.json')
     cfg = dataclasses.replace(cfg, device=str(get_device(device)), out_dir=str(out))
-    exp = Experiment(cfg, verbose=verbose)    # dataset, cache, make_method(cfg), model: exactly as training built them
-    try: load_weights(exp.model, load_checkpoint(out / 'model.pt'), str(out / 'model.pt'))
+    exp = Experiment(cfg, verbose=verbose, claim=False)   # the run's data and model as training built them; folder untouched
+    state = load_checkpoint(out / 'model.pt', f'Train the run again (-p overwrite True -p out_dir {out}).')
+    try: load_weights(exp.model, state, str(out / 'model.pt'))
     except ValueError as e:
         raise ValueError(f'{e}. The weights in {out} do not match the network its config.json describes '
                          f'(method {cfg.method!r}, backbone {cfg.backbone!r}); was model.pt replaced?') from None
