@@ -1,10 +1,9 @@
 """The synthetic dataset written to disk in each real layout trains and evaluates through the same readers,
-driven by train.ipynb exactly as a user would run it."""
+driven by the train notebook's own cells (make_config, run_experiment) with the values a user passes."""
 import json
 import pytest
 from vireid_nb.data import synth
 
-from papermill_cli import ROOT, papermill
 WRITERS = {'sysu': synth.write_sysu_layout, 'regdb': synth.write_regdb_layout, 'llcm': synth.write_llcm_layout}
 PROTOCOLS = {'sysu': ['sysu/all', 'sysu/indoor'], 'regdb': ['regdb/vis2ir', 'regdb/ir2vis'],
              'llcm': ['llcm/ir2vis', 'llcm/vis2ir']}
@@ -17,17 +16,11 @@ def spec():
 
 @pytest.mark.parametrize('dataset', ['sysu', 'regdb', 'llcm'])
 def test_synthetic_tree_trains_through_train_notebook(tmp_path, spec, dataset):
-    "SYSU-MM01 through papermill; RegDB and LLCM in process (the same cells: `make_config`, `run_experiment`), for time."
+    "In process: the notebook's cells are `make_config` + `run_experiment` (test_sweep.py and test_train_notebook.py run it)."
     tree = WRITERS[dataset](spec, tmp_path / dataset)
     out = tmp_path / 'run'
-    if dataset == 'sysu':
-        p = papermill(['train.ipynb', str(tmp_path / 'out.ipynb'),
-                       '-p', 'dataset', dataset, '-p', 'data_root', str(tree), '-p', 'preset', 'smoke',
-                       '-p', 'out_dir', str(out)], cwd=ROOT / 'nbs')
-        assert p.returncode == 0, p.stderr[-3000:]
-    else:
-        from vireid_nb.engine import run_experiment
-        run_experiment(verbose=False, dataset=dataset, data_root=str(tree), preset='smoke', out_dir=str(out))
+    from vireid_nb.engine import run_experiment
+    run_experiment(verbose=False, dataset=dataset, data_root=str(tree), preset='smoke', out_dir=str(out))
     res = json.loads((out / 'results.json').read_text())
     assert res['dataset'] == dataset
     assert [r['protocol'] for r in res['results']] == PROTOCOLS[dataset]
@@ -45,10 +38,9 @@ def test_paper_preset_epoch_has_the_official_length(tmp_path):
     from vireid_nb.data.datasets import load_dataset
     tree = make_sysu(tmp_path / 'sysu', train=tuple(range(1, 9)), val=(9,), test=(10, 11, 12, 13), per_cam=6, missing=())
     out = tmp_path / 'run'
-    p = papermill(['train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'dataset', 'sysu', '-p', 'data_root', str(tree),
-                   '-p', 'preset', 'paper', '-p', 'epochs', '1', '-p', 'backbone', 'resnet18', '-p', 'img_size', '64,32',
-                   '-p', 'pretrained', 'None', '-p', 'eval_trials', '1', '-p', 'out_dir', str(out)], cwd=ROOT / 'nbs')
-    assert p.returncode == 0, p.stderr[-3000:]
+    from vireid_nb.engine import run_experiment     # in process, with the strings the command line would give
+    run_experiment(verbose=False, dataset='sysu', data_root=str(tree), preset='paper', epochs='1', backbone='resnet18',
+                   img_size='64,32', pretrained='None', eval_trials='1', out_dir=str(out))
     cfg = json.loads((out / 'config.json').read_text())
     ds = load_dataset('sysu', tree)
     n_vis, n_ir = ((ds.modality[ds.train] == m).sum() for m in (0, 1))

@@ -13,7 +13,7 @@ def _run(args, tmp_path, name, through_papermill=True):
 
 
 def test_smoke(tmp_path):
-    res, cfg, out = _run([], tmp_path, 'run')
+    res, cfg, out = _run([], tmp_path, 'run', through_papermill=False)   # papermill: test_sweep.py runs CAJ
     assert (res['method'], res['dataset'], res['preset']) == ('caj', 'synth', 'smoke')
     assert cfg['method_params']['triplet'] == 'adp' and cfg['method_params']['joint'] is True
     assert [r['protocol'] for r in res['results']] == ['synth/ir2vis', 'synth/vis2ir']

@@ -1,4 +1,4 @@
-"""End-to-end: train.ipynb under papermill, as a user runs it (CLI, from nbs/ and from the root)."""
+"""End-to-end: train.ipynb under papermill, as a user runs it (CLI from the root here; from nbs/ in test_sweep.py)."""
 import json, shutil, time
 import pytest
 import papermill as pm
@@ -15,29 +15,6 @@ def _run(args, cwd):
     t0 = time.time()
     p = papermill(args, cwd=cwd)
     return p, time.time() - t0
-
-
-def test_smoke_from_nbs_dir(tmp_path):
-    out = tmp_path / 'run'
-    p, secs = _run(['train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'method', 'agw', '-p', 'preset', 'smoke',
-                    '-p', 'out_dir', str(out)], NBS)
-    assert p.returncode == 0, p.stderr[-3000:]
-    print(f'smoke run through papermill: {secs:.1f} s')
-    res = json.loads((out / 'results.json').read_text())
-    assert SCHEMA <= set(res)
-    assert (res['method'], res['dataset'], res['preset'], res['selection']) == ('agw', 'synth', 'smoke', 'last')
-    assert [r['protocol'] for r in res['results']] == ['synth/ir2vis', 'synth/vis2ir']
-    for r in res['results']:
-        assert PROTOCOL_KEYS <= set(r)
-        assert 0 <= r['rank1'] <= r['rank5'] <= r['rank10'] <= r['rank20'] <= 100
-        assert len(r['per_trial']) == r['trials'] == 2
-        assert set(r['per_trial'][0]) == {'rank1', 'mAP', 'mINP', 'n_gallery'}
-    for f in ('config.json', 'history.csv', 'checkpoint.pt', 'model.pt'):
-        assert (out / f).exists(), f
-    nb = json.loads((tmp_path / 'out.ipynb').read_text())
-    text = json.dumps(nb)
-    assert 'image/png' in text            # the report has its plots
-    assert 'rank1' in text                # and its results table
 
 
 def test_from_repository_root_with_default_out_dir(tmp_path):
@@ -86,11 +63,14 @@ def _value(v):
 
 
 def test_selection_on_validation_identities(tmp_path):
+    "In process (the notebook's cells: make_config + run_experiment); the papermill routes are covered by test_sweep.py."
+    from vireid_nb.engine import run_experiment
     out = tmp_path / 'val'
-    pm.execute_notebook(str(NBS / 'train.ipynb'), str(tmp_path / 'out.ipynb'), progress_bar=False,
-                        parameters=dict(preset='smoke', selection='val', val_ids=3, out_dir=str(out), epochs=3))
-    res = json.loads((out / 'results.json').read_text())
+    res = run_experiment(verbose=False, preset='smoke', selection='val', val_ids='3', out_dir=str(out), epochs='3')
     assert res['selection'] == 'val' and 1 <= res['selected_epoch'] <= 3
     hist = (out / 'history.csv').read_text().splitlines()
     assert 'val/ir2vis_mAP' in hist[0] and len(hist) == 4
     assert (out / 'best.pt').exists()
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    acc = EventAccumulator(str(out)); acc.Reload()
+    assert len(acc.Scalars('val/val/ir2vis/mAP')) == 3           # the validation curve, live, one point per epoch

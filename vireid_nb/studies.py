@@ -12,13 +12,14 @@ from .core import project_root, runs_dir, make_config, atomic_write
 from .engine import run_state, read_run_config, RunFileError, RUN_SETTINGS, _config_diff, _read_csv
 
 # %% auto #0
-__all__ = ['METRICS', 'LEADERBOARD_KEYS', 'run_folders', 'collect_runs', 'leaderboard', 'format_leaderboard',
+__all__ = ['METRICS', 'REPLICATE_KEYS', 'LEADERBOARD_KEYS', 'run_folders', 'collect_runs', 'leaderboard', 'format_leaderboard',
            'paired_differences', 'plot_cmc', 'run_histories', 'plot_histories', 'sweep_dir', 'plan_sweep', 'RunFailed',
            'sweep', 'main']
 
 # %% ../nbs/11_studies.ipynb #c005
 METRICS = ('rank1', 'rank5', 'rank10', 'rank20', 'mAP', 'mINP')
-_NOT_SETTINGS = (*RUN_SETTINGS, 'seed', 'method', 'dataset', 'preset')
+REPLICATE_KEYS = ('seed', 'trial')        # runs differing only in these are repeats of one setting
+_NOT_SETTINGS = (*RUN_SETTINGS, *REPLICATE_KEYS, 'method', 'dataset', 'preset')
 
 def _read_results(path) -> dict:
     try: return json.loads(Path(path).read_text())
@@ -65,7 +66,7 @@ def collect_runs(paths) -> pd.DataFrame:
         label = ', '.join(f'{k}={cfg.get(k)}' for k in keys)
         for p in r['results']:
             rows.append(dict(run=str(f), name=f.name, method=r['method'], dataset=r['dataset'], preset=r['preset'],
-                             seed=int(r['seed']), settings=label, protocol=p['protocol'], **{k: float(p[k]) for k in METRICS},
+                             seed=int(r['seed']), trial=int(cfg.get('trial') or 1), settings=label, protocol=p['protocol'], **{k: float(p[k]) for k in METRICS},
                              cmc=list(p.get('cmc', [])), train_minutes=float(r.get('train_seconds', 0)) / 60,
                              train_steps=int(r.get('train_steps', 0))))
     return pd.DataFrame(rows)
@@ -77,7 +78,8 @@ def leaderboard(runs) -> pd.DataFrame:
     "Mean ± std over runs per (method, dataset, preset, settings, protocol); `runs`: `collect_runs` output or paths."
     df = runs if isinstance(runs, pd.DataFrame) else collect_runs(runs)
     g = df.groupby(list(LEADERBOARD_KEYS), sort=False)
-    out = g.agg(n_runs=('run', 'nunique'), seeds=('seed', lambda s: ','.join(map(str, sorted(set(s))))))
+    out = g.agg(n_runs=('run', 'nunique'), seeds=('seed', lambda s: ','.join(map(str, sorted(set(s))))),
+                trials=('trial', lambda s: ','.join(map(str, sorted(set(s))))))
     for m in ('rank1', 'mAP', 'mINP'):
         out[f'{m}_mean'] = g[m].mean(); out[f'{m}_std'] = g[m].std(ddof=1)
     out['train_minutes_mean'] = g['train_minutes'].mean()
@@ -94,7 +96,8 @@ def format_leaderboard(lb: pd.DataFrame, digits: int = 1) -> str:
     lines = ['| ' + ' | '.join(head) + ' |', '|' + ' --- |' * len(head)]
     for _, r in lb.iterrows():
         lines.append('| ' + ' | '.join([r['method'], r['settings'] or '(preset)', r['protocol'],
-                                        f"{r['n_runs']} ({r['seeds']})", cell(r, 'rank1'), cell(r, 'mAP'), cell(r, 'mINP'),
+                                        f"{r['n_runs']} ({r['seeds']}" + (f"; trials {r['trials']})" if r['trials'] != '1' else ')'),
+                                        cell(r, 'rank1'), cell(r, 'mAP'), cell(r, 'mINP'),
                                         f"{r['train_minutes_mean']:.1f}"]) + ' |')
     return '\n'.join(lines)
 
@@ -113,15 +116,15 @@ def paired_differences(runs, metric: str = 'mAP', level: float = 0.95) -> pd.Dat
     df = df.assign(config=[f'{m} [{s}]' if s else m for m, s in zip(df['method'], df['settings'])])
     rows = []
     for (ds, pr, prot), g in df.groupby(['dataset', 'preset', 'protocol'], sort=False):
-        per = g.pivot_table(index='seed', columns='config', values=metric, aggfunc='mean')
+        per = g.pivot_table(index=list(REPLICATE_KEYS), columns='config', values=metric, aggfunc='mean')
         for a, b in itertools.combinations(list(dict.fromkeys(g['config'])), 2):
             both = per[[a, b]].dropna()
             d = (both[a] - both[b]).to_numpy()
             if not len(d): continue
             m, s, lo, hi = _ci(d, level)
-            verdict = ('one shared seed: no claim' if len(d) < 2 else f'{a} > {b}' if lo > 0 else f'{b} > {a}' if hi < 0
+            verdict = ('one shared replicate: no claim' if len(d) < 2 else f'{a} > {b}' if lo > 0 else f'{b} > {a}' if hi < 0
                        else 'no resolved difference')
-            rows.append(dict(dataset=ds, preset=pr, protocol=prot, a=a, b=b, metric=metric, n_seeds=len(d),
+            rows.append(dict(dataset=ds, preset=pr, protocol=prot, a=a, b=b, metric=metric, n_pairs=len(d),
                              diff_mean=m, diff_std=s, ci_low=lo, ci_high=hi, level=level, verdict=verdict))
     return pd.DataFrame(rows)
 
@@ -307,5 +310,5 @@ def main(argv=None):
         if len(pdf):
             print(f'\nseed-paired differences of {a.metric} (A - B, {int(100 * pdf.level.iloc[0])} % t-interval):')
             with pd.option_context('display.max_rows', None, 'display.max_columns', None, 'display.width', 200):
-                print(pdf[['protocol', 'a', 'b', 'n_seeds', 'diff_mean', 'ci_low', 'ci_high', 'verdict']].round(2).to_string(index=False))
+                print(pdf[['protocol', 'a', 'b', 'n_pairs', 'diff_mean', 'ci_low', 'ci_high', 'verdict']].round(2).to_string(index=False))
     return 0
