@@ -1,8 +1,10 @@
 """The dashboards in a real browser: JupyterLab on 127.0.0.1 with a token, each dashboard notebook opened in headless
 Debian Chromium (driven by Playwright, pointed at /usr/bin/chromium — no browser is ever downloaded), all cells run,
 then: the plotly figure and the widgets rendered, and clicking the dashboard's update button changed the figure.
-A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp folder); the README's pictures are
-made by this test (`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
+A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp folder). The notebooks open their
+example runs at the smoke preset here (VIREID_DASH_PRESET=smoke unless set; a user gets the demo runs); the README's
+pictures are made by this test on the demo runs
+(`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
 
 Without Chromium the test is skipped with the command that installs it, unless VIREID_REQUIRE_BROWSER=1 (CI sets it)."""
 import json, os, shutil, socket, subprocess, sys, time, urllib.request, secrets
@@ -40,12 +42,14 @@ def lab(tmp_path_factory):
         p.write_text(json.dumps(value))
     port, token = _free_port(), secrets.token_hex(16)
     log = open(root / 'lab.log', 'w')
+    env = dict(os.environ)
+    env.setdefault('VIREID_DASH_PRESET', 'smoke')         # the kernels' example runs: smoke, unless asked otherwise
     proc = subprocess.Popen(
         [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1',
          f'--ServerApp.port={port}', f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
          f'--LabApp.user_settings_dir={settings}', f'--LabApp.workspaces_dir={root / ".ws"}']
         + (['--allow-root'] if hasattr(os, 'geteuid') and os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env)
     url = f'http://127.0.0.1:{port}'
     try:
         for _ in range(120):
