@@ -1,8 +1,10 @@
 """The dashboards in a real browser: JupyterLab on 127.0.0.1 with a token, each dashboard notebook opened in headless
 Debian Chromium (driven by Playwright, pointed at /usr/bin/chromium — no browser is ever downloaded), all cells run,
-then: the plotly figure and the widgets rendered, and clicking the dashboard's update button changed the figure.
-A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp folder); the README's pictures are
-made by this test (`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
+then: the plotly figure and the widgets rendered, clicking the dashboard's update button changed the figure, and no
+figure title overlaps an image. A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp
+folder). The notebooks open their example runs at the smoke preset here (VIREID_DASH_PRESET=smoke unless set; a user
+gets the demo runs); the README's pictures are made by this test on the demo runs
+(`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
 
 Without Chromium the test is skipped with the command that installs it, unless VIREID_REQUIRE_BROWSER=1 (CI sets it)."""
 import json, os, shutil, socket, subprocess, sys, time, urllib.request, secrets
@@ -40,12 +42,14 @@ def lab(tmp_path_factory):
         p.write_text(json.dumps(value))
     port, token = _free_port(), secrets.token_hex(16)
     log = open(root / 'lab.log', 'w')
+    env = dict(os.environ)
+    env.setdefault('VIREID_DASH_PRESET', 'smoke')         # the kernels' example runs: smoke, unless asked otherwise
     proc = subprocess.Popen(
         [sys.executable, '-m', 'jupyter', 'lab', '--no-browser', '--ServerApp.ip=127.0.0.1',
          f'--ServerApp.port={port}', f'--IdentityProvider.token={token}', f'--ServerApp.root_dir={root}',
          f'--LabApp.user_settings_dir={settings}', f'--LabApp.workspaces_dir={root / ".ws"}']
         + (['--allow-root'] if hasattr(os, 'geteuid') and os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, cwd=root)
+        stdout=log, stderr=subprocess.STDOUT, cwd=root, env=env)
     url = f'http://127.0.0.1:{port}'
     try:
         for _ in range(120):
@@ -72,6 +76,22 @@ def browser():
 FIGURE_STATE = """() => Array.from(document.querySelectorAll('.vireid-dash .js-plotly-plot'))
     .map(gd => JSON.stringify([gd.data, (gd.layout.annotations || []).map(a => a.text), gd.layout.title]))
     .join('|')"""
+
+# every non-empty annotation (subplot title) whose box meets a drawn image's box, and how many images were drawn
+OVERLAPS = """() => {
+    const boxes = (gd, sel) => Array.from(gd.querySelectorAll(sel)).map(e => [e, e.getBoundingClientRect()])
+        .filter(([e, r]) => r.width > 2 && r.height > 2);
+    const out = {images: 0, overlaps: []};
+    for (const gd of document.querySelectorAll('.vireid-dash .js-plotly-plot')) {
+        const imgs = boxes(gd, 'image'), notes = boxes(gd, '.annotation-text-g').filter(([e]) => e.textContent.trim());
+        out.images += imgs.length;
+        for (const [a, ra] of notes) for (const [, rb] of imgs)
+            if (ra.left < rb.right - 1 && rb.left < ra.right - 1 && ra.top < rb.bottom - 1 && rb.top < ra.bottom - 1)
+                out.overlaps.push(a.textContent);
+    }
+    return out;
+}"""
+IMAGE_GRIDS = {'41_dash_augment', '42_dash_bands', '45_dash_retrieval', '46_dash_attention'}
 
 def _shot_dir(tmp_path) -> Path:
     d = Path(os.environ.get('VIREID_SCREENSHOTS') or tmp_path)
@@ -141,6 +161,9 @@ def test_dashboard_in_browser(lab, browser, name, tmp_path):
                                    timeout=60_000)
             assert 'IR' in dash.locator('.widget-html').filter(has_text='cam').first.inner_text()
         page.wait_for_timeout(1500)                                 # let plotly finish drawing before the picture
+        layout = page.evaluate(OVERLAPS)
+        assert not layout['overlaps'], f'{name}: titles overlap images: {layout["overlaps"]}'
+        if name in IMAGE_GRIDS: assert layout['images'] > 0, f'{name}: no images found for the overlap check'
         shot = _shot_dir(tmp_path) / f'{name}.png'
         dash.screenshot(path=str(shot))
         assert shot.stat().st_size > 10_000

@@ -1,4 +1,4 @@
-"""DEN end to end: train.ipynb under papermill with `-p method den` and its choices. (Bad values, the loss, gradients
+"""DEN end to end: the train notebook's cells (make_config, run_experiment) with `-p method den` and its choices. (Bad values, the loss, gradients
 and augmentation alignment are checked for every method in test_method_contract.py.)"""
 import csv, json, time
 
@@ -16,7 +16,7 @@ def _run(args, tmp_path, name, through_papermill=True):
 
 
 def test_smoke(tmp_path):
-    res, cfg, hist = _run([], tmp_path, 'run')
+    res, cfg, hist = _run([], tmp_path, 'run', through_papermill=False)   # papermill route: test_sweep.py
     assert (res['method'], res['dataset'], res['preset']) == ('den', 'synth', 'smoke')
     mp = cfg['method_params']
     assert (mp['ird_form'], mp['ht_margin'], mp['w_ird'], mp['m_pe'], mp['m_ne']) == ('push', 0.5, 0.25, 0.1, 0.5)

@@ -1,17 +1,9 @@
-"""RFM end to end: train.ipynb under papermill with the smoke preset and its ablation switches. (Bad values, the loss,
+"""RFM end to end: the train notebook's cells (make_config, run_experiment) with the smoke preset and its ablation switches. (Bad values, the loss,
 gradients and augmentation alignment are checked for every method in test_method_contract.py.)"""
 import csv, json, time
 import pytest
 
-from papermill_cli import NBS, papermill, smoke_run
-
-
-def _run(tmp_path, *args):
-    out = tmp_path / 'run'
-    t0 = time.time()
-    p = papermill(['train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'method', 'rfm', '-p', 'preset', 'smoke',
-                                    '-p', 'out_dir', str(out), *args], cwd=NBS)
-    return p, out, time.time() - t0
+from papermill_cli import smoke_run
 
 
 def _history(out):
@@ -19,9 +11,10 @@ def _history(out):
 
 
 def test_rfm_smoke(tmp_path):
-    p, out, secs = _run(tmp_path)
-    assert p.returncode == 0, p.stderr[-3000:]
-    print(f'rfm smoke run through papermill: {secs:.1f} s')
+    "In process: the notebook's cells are `make_config` + `run_experiment` (test_sweep.py covers the papermill route)."
+    t0 = time.time()
+    out = smoke_run('rfm', [], tmp_path / 'run', through_papermill=False)
+    print(f'rfm smoke run: {time.time() - t0:.1f} s')
     res = json.loads((out / 'results.json').read_text())
     assert (res['method'], res['dataset'], res['preset']) == ('rfm', 'synth', 'smoke')
     assert [r['protocol'] for r in res['results']] == ['synth/ir2vis', 'synth/vis2ir']
@@ -43,7 +36,7 @@ def test_rfm_smoke(tmp_path):
      {'center'}, {'cc', 'id_vis'}),
 ])
 def test_rfm_switches(tmp_path, args, present, absent):
-    "In process (the notebook's cells are `make_config` + `run_experiment`; test_rfm_smoke covers the papermill route)."
+    "In process, with the values as the command line gives them (strings)."
     out = smoke_run('rfm', ['-p', 'epochs', '1', '-p', 'eval_trials', '1', *args], tmp_path / 'run', through_papermill=False)
     cols = set(_history(out)[0])
     assert present <= cols and not (absent & cols), cols

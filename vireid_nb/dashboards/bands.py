@@ -13,7 +13,7 @@ from ..evaluate import scored_records
 from ..data.synth import paired_scene
 from ..analysis.bands import (BANDS, band_ratio_maps, region_fit, load_pair, stripe_factors,
                                       stripe_experiment, run_embedder)
-from .common import (open_run, dashboard_run, data_uri, image_grid, set_images,
+from .common import (open_run, dashboard_run, check_run_dir, data_uri, image_grid, set_images,
                                          status_line, say, guarded)
 
 # %% auto #0
@@ -334,7 +334,8 @@ def bands_dashboard(rgb_path=None, nir_path=None, run_dir=None, seed: int = 0, n
 
     def change_run(*_):
         v = c['run_dir'].value.strip()
-        set_run(open_run(dashboard_run(v or None, 'agw')))
+        set_run(open_run(check_run_dir(v, 'run_dir', ', or an empty box for the example run') if v
+                         else dashboard_run(None, 'agw')))
 
     def resample(*_):
         S['draw'] += 1

@@ -4,38 +4,72 @@
 
 # %% ../../nbs/40_dashboards.ipynb #c002
 from __future__ import annotations
-import base64, io, os, shutil, tempfile
+import base64, io, json, os, shutil, tempfile
 from collections import OrderedDict
 from pathlib import Path
 import numpy as np
-from ..core import runs_dir
+from ..core import runs_dir, make_config
 from ..analysis.runs import RUN_FILES, load_run
 from ..data.loading import to_rgb8
 
 # %% auto #0
-__all__ = ['MAX_OPEN', 'CORRECT', 'WRONG', 'QUERY', 'is_finished_run', 'example_run', 'open_run', 'dashboard_run', 'add_border',
-           'png', 'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid', 'set_images']
+__all__ = ['DEMO_MINUTES', 'MAX_OPEN', 'CORRECT', 'WRONG', 'QUERY', 'TITLE_FONT', 'TITLE_LINE', 'is_finished_run', 'example_dir',
+           'training_notice', 'example_run', 'open_run', 'example_preset', 'check_run_dir', 'dashboard_run',
+           'add_border', 'png', 'data_uri', 'image_widget', 'show_image', 'status_line', 'say', 'guarded', 'image_grid',
+           'set_images']
 
 # %% ../../nbs/40_dashboards.ipynb #c005
 def is_finished_run(path) -> bool:
     "Does `path` hold a finished run (config, results and weights)?"
     return all((Path(path) / f).exists() for f in RUN_FILES)
 
-def example_run(method: str = 'agw', preset: str = 'smoke', seed: int = 0, root=None, verbose: bool = False,
-                **params) -> Path:
-    "Folder of a finished `method`/`preset` run on the synthetic set: reused when present, else trained once."
-    from vireid_nb.engine import run_experiment
-    root = Path(root) if root is not None else runs_dir() / 'dashboards'
+# measured training times of the demo runs on the 2-core CI CPU (minutes)
+DEMO_MINUTES = {'agw': 8, 'rfm': 10}
+
+def example_dir(method: str = 'agw', preset: str = 'demo', seed: int = 0, root=None, **params) -> Path:
+    "The folder of an example run: `train.ipynb`'s default `out_dir` for `method`/`preset`/`seed` on synth (+ `params`)."
+    root = Path(root) if root is not None else runs_dir()
     extra = ''.join(f'-{k}={v}' for k, v in sorted(params.items()))
-    out = root / f'{method}-{preset}-seed{seed}{extra}'
-    if is_finished_run(out): return out
+    return root / f'{method}-synth-{preset}-s{seed}{extra}'
+
+def training_notice(method: str, preset: str, seed: int, out, **params) -> str:
+    "What `example_run` prints before it trains: which run, where, the equivalent command, and about how long."
+    cmd = 'papermill nbs/train.ipynb out.ipynb -p method ' + method + ''.join(
+        f' -p {k} {v}' for k, v in [('preset', preset), ('seed', seed), *sorted(params.items())]
+        if (k, v) not in (('preset', 'demo'), ('seed', 0)))
+    took = {'smoke': 'about ten seconds',
+            'demo': f'about {DEMO_MINUTES.get(method, "5–10")} minutes on a 2-core CPU (less with more cores or a GPU)',
+            }.get(preset, 'hours (use a GPU)')
+    return (f'No finished {method.upper()} {preset} run in {out}: training it there now, once — the run that '
+            f'`{cmd}` writes (synthetic data, seed {seed}). This takes {took}; afterwards the dashboards reuse it. '
+            f'To look at another run instead, interrupt the kernel and set run_dir to its folder.')
+
+def example_run(method: str = 'agw', preset: str = 'demo', seed: int = 0, root=None, verbose: bool | None = None,
+                **params) -> Path:
+    "Folder of a finished `method`/`preset` run on the synthetic set (`example_dir`): reused when present, else trained once."
+    from vireid_nb.engine import run_experiment, _config_diff
+    out = example_dir(method, preset, seed, root, **params)
+    want = json.loads(json.dumps(make_config(method, 'synth', preset, seed=seed, out_dir=str(out), **params).to_dict()))
+    if is_finished_run(out):
+        got = json.loads((out / 'config.json').read_text())
+        diff = _config_diff(want, got, resume=False)          # where and how it ran (out_dir, device, …) do not count
+        if diff:
+            raise FileExistsError(f'{out} holds a finished run with a different config than the {method} {preset} '
+                                  f'example (differs in: {", ".join(diff)}); it is left as it is: pass it as run_dir to '
+                                  'look at it, or move it away to have the example trained there')
+        return out
     if out.exists():
-        raise FileExistsError(f'{out} exists but is not a finished run (no {", ".join(RUN_FILES)}); remove it or pass '
-                              'another root=')
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=root, prefix=f'.{out.name}.'))
+        raise FileExistsError(f'{out} exists but holds no finished run (it needs {", ".join(RUN_FILES)}): an '
+                              'interrupted or still running train.ipynb? It is left as it is: finish it '
+                              '(-p resume True) or remove it, or pass another run as run_dir')
+    print(training_notice(method, preset, seed, out, **params), flush=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(dir=out.parent, prefix=f'.{out.name}.'))
     try:
-        run_experiment(verbose=verbose, method=method, preset=preset, seed=seed, out_dir=tmp / 'run', **params)
+        run_experiment(verbose=preset != 'smoke' if verbose is None else verbose, method=method, preset=preset,
+                       seed=seed, out_dir=str(tmp / 'run'), **params)
+        cfg = json.loads((tmp / 'run' / 'config.json').read_text())             # record the folder it ends up in
+        (tmp / 'run' / 'config.json').write_text(json.dumps({**cfg, 'out_dir': str(out)}, indent=2))
         try: os.rename(tmp / 'run', out)
         except OSError:
             if not is_finished_run(out): raise               # somebody else finished the same run first: use theirs
@@ -60,15 +94,24 @@ def open_run(run_dir, device='cpu'):
     return run
 
 # %% ../../nbs/40_dashboards.ipynb #c011
-def dashboard_run(run_dir=None, method: str = 'agw', **params) -> Path:
-    "`run_dir` if given (checked), else the example run of `method` at preset `$VIREID_DASH_PRESET` (default smoke)."
-    if run_dir is not None:
-        p = Path(run_dir).expanduser()
-        if not is_finished_run(p):
-            raise FileNotFoundError(f'{p} is not a finished run folder (it needs {", ".join(RUN_FILES)}); pass the '
-                                    'out_dir of a train.ipynb run, or run_dir=None for the example run')
-        return p
-    return example_run(method, os.environ.get('VIREID_DASH_PRESET', 'smoke'), **params)
+def example_preset() -> str:
+    "Preset of the default example runs: `$VIREID_DASH_PRESET`, else 'smoke' under nbdev_test (`$IN_TEST`), else 'demo'."
+    return os.environ.get('VIREID_DASH_PRESET') or ('smoke' if os.environ.get('IN_TEST') else 'demo')
+
+def check_run_dir(run_dir, name: str = 'run_dir', hint: str = '') -> Path:
+    "`run_dir` as a `Path` if it holds a finished run, else an error that names `name` (the parameter or box it came from)."
+    if run_dir is None or not str(run_dir).strip():
+        raise ValueError(f'{name} is empty: give the out_dir of a finished train.ipynb run{hint}')
+    p = Path(str(run_dir).strip()).expanduser()
+    if not is_finished_run(p):
+        raise FileNotFoundError(f'{name}: {p} is not a finished run folder (it needs {", ".join(RUN_FILES)}); give the '
+                                f'out_dir of a finished train.ipynb run{hint}')
+    return p
+
+def dashboard_run(run_dir=None, method: str = 'agw', name: str = 'run_dir', **params) -> Path:
+    "`run_dir` if given (checked; errors name it as `name`), else the example run of `method` at `example_preset()`."
+    if run_dir is not None: return check_run_dir(run_dir, name, f', or {name}=None for the example run')
+    return example_run(method, example_preset(), **params)
 
 # %% ../../nbs/40_dashboards.ipynb #c014
 CORRECT, WRONG, QUERY = (46, 160, 67), (214, 39, 40), (31, 119, 180)
@@ -124,21 +167,36 @@ def guarded(status, fn):
     return call
 
 # %% ../../nbs/40_dashboards.ipynb #c020
+TITLE_FONT = 11                     # px, the panel titles
+TITLE_LINE = 1.3 * TITLE_FONT        # px per title line (plotly's line spacing is 1.3 em)
+
 def image_grid(rows: int, cols: int, titles=None, height: int | None = None, width: int | None = None,
-               spacing: float = 0.02):
-    "A `FigureWidget` of `rows`×`cols` empty image panels (set them with `set_images`)."
+               spacing: float = 0.02, panel: tuple | None = None, title_lines: int = 1, gap: int = 10):
+    """A `FigureWidget` of `rows`×`cols` empty image panels (set them with `set_images`).
+
+    With `panel=(h, w)` the layout is in pixels: every panel is `h`×`w`, panels are `gap` px apart, and above every
+    row there is room for `title_lines` lines of title, so that no title reaches into the images of the row above
+    (`height`, `width` and `spacing` are then ignored)."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
     titles = list(titles) if titles is not None else [' '] * (rows * cols)
-    fig = make_subplots(rows, cols, subplot_titles=titles, horizontal_spacing=spacing,
-                        vertical_spacing=spacing * 4 if rows > 1 else 0)
+    if panel is not None:
+        ph, pw = panel
+        top = int(np.ceil(title_lines * TITLE_LINE)) + 6           # the titles sit just above their panel
+        plot_h, plot_w = rows * ph + (rows - 1) * top, cols * pw + (cols - 1) * gap
+        vs, hs = (top / plot_h if rows > 1 else 0), (gap / plot_w if cols > 1 else 0)
+        margin = dict(l=5, r=5, t=top, b=5)
+        height, width = plot_h + margin['t'] + margin['b'], plot_w + margin['l'] + margin['r']
+    else:
+        vs, hs = (spacing * 4 if rows > 1 else 0), spacing
+        margin = dict(l=25, r=5, t=70, b=5)
+    fig = make_subplots(rows, cols, subplot_titles=titles, horizontal_spacing=hs, vertical_spacing=vs)
     blank = data_uri(np.full((2, 1), 1.0))
     for i in range(rows * cols):
         fig.add_trace(go.Image(source=blank, hoverinfo='skip'), i // cols + 1, i % cols + 1)
     fig.update_xaxes(visible=False); fig.update_yaxes(visible=False)
-    fig.update_layout(margin=dict(l=25, r=5, t=70, b=5), height=height or 260 * rows, width=width,
-                      plot_bgcolor='white')
-    for a in fig.layout.annotations: a.font.size = 11
+    fig.update_layout(margin=margin, height=height or 260 * rows, width=width, plot_bgcolor='white')
+    for a in fig.layout.annotations: a.font.size = TITLE_FONT
     return go.FigureWidget(fig)
 
 def set_images(fig, images, titles=None, borders=None, scale: int = 1):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from ..analysis.runs import run_features
 from ..analysis.distances import cross_modality_distances
-from .common import open_run, dashboard_run, status_line, say, guarded
+from .common import open_run, dashboard_run, check_run_dir, status_line, say, guarded
 
 # %% auto #0
 __all__ = ['INTRA', 'INTER', 'separation', 'distance_traces', 'distances_dashboard']
@@ -48,9 +48,10 @@ def distances_dashboard(run_a=None, run_b=None, metric: str = 'euclidean', bins:
     import ipywidgets as W
     import plotly.graph_objects as go
     status = status_line()
-    a = dashboard_run(run_a)
+    a = dashboard_run(run_a, name='run_a')
     c = dict(run_a=W.Text(value=str(a), description='run A', layout=W.Layout(width='560px')),
-             run_b=W.Text(value='' if run_b is None else str(dashboard_run(run_b)), description='run B',
+             run_b=W.Text(value='' if run_b is None else str(dashboard_run(run_b, name='run_b')),
+                          description='run B',
                           placeholder='(optional) a second run folder to overlay', layout=W.Layout(width='560px')),
              metric=W.Dropdown(options=['euclidean', 'cosine'], value=metric, description='distance'),
              protocol=W.Dropdown(description='images'),
@@ -63,8 +64,8 @@ def distances_dashboard(run_a=None, run_b=None, metric: str = 'euclidean', bins:
     state = dict(runs=[], feats=[], dists=[])
 
     def load(*_):
-        runs = [open_run(dashboard_run(c['run_a'].value.strip()))]
-        if c['run_b'].value.strip(): runs.append(open_run(dashboard_run(c['run_b'].value.strip())))
+        runs = [open_run(check_run_dir(c['run_a'].value, 'run A'))]
+        if c['run_b'].value.strip(): runs.append(open_run(check_run_dir(c['run_b'].value, 'run B')))
         names = [list(r.protocols) for r in runs]
         common = [p for p in names[0] if all(p in n for n in names[1:])]
         state['runs'], state['feats'] = runs, [run_features(r) for r in runs]

@@ -40,7 +40,7 @@ def embedding_traces(xy, rows, pids, cams, modality) -> list:
 
 # %% ../../nbs/43_dash_embeddings.ipynb #c008
 def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne', seed: int = 0):
-    "t-SNE/UMAP explorer of the test features of the run in `run_dir` (default: the AGW example run)."
+    "t-SNE/UMAP explorer of the test features of the run in `run_dir` (None: the AGW example run, see `dashboard_run`)."
     import ipywidgets as W
     import plotly.graph_objects as go
     run = open_run(dashboard_run(run_dir))

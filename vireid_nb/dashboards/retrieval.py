@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 from ..analysis.runs import run_features
 from ..analysis.retrieval import run_ranking, hardest_queries
-from .common import (open_run, dashboard_run, status_line, say, guarded, image_grid, set_images,
-                                         CORRECT, WRONG, QUERY)
+from .common import (open_run, dashboard_run, check_run_dir, status_line, say, guarded,
+                                         image_grid, set_images, CORRECT, WRONG, QUERY)
 
 # %% auto #0
 __all__ = ['retrieval_row', 'retrieval_dashboard']
@@ -32,19 +32,21 @@ def retrieval_row(run, ranked: dict, q: int, k: int, label: str = '') -> tuple:
     return images, titles, borders
 
 # %% ../../nbs/45_dash_retrieval.ipynb #c007
-def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: int = 8, trial: int = 0):
-    "Browse ranked lists of the run in `run_a` (and `run_b` alongside), hardest queries first."
+def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: int = 8, trial: int = 1):
+    "Browse ranked lists of the run in `run_a` (and `run_b` alongside), hardest queries first; `trial` counts from 1."
     import ipywidgets as W
     status = status_line()
-    c = dict(run_a=W.Text(value=str(dashboard_run(run_a)), description='run A', layout=W.Layout(width='560px')),
-             run_b=W.Text(value='' if run_b is None else str(dashboard_run(run_b)), description='run B',
+    c = dict(run_a=W.Text(value=str(dashboard_run(run_a, name='run_a')), description='run A',
+                          layout=W.Layout(width='560px')),
+             run_b=W.Text(value='' if run_b is None else str(dashboard_run(run_b, name='run_b')),
+                          description='run B',
                           placeholder='(optional) a second run folder', layout=W.Layout(width='560px')),
              load=W.Button(description='load', icon='folder-open'),
-             protocol=W.Dropdown(description='protocol'), trial=W.BoundedIntText(value=trial, min=0, max=0,
-                                                                                description='trial',
-                                                                                layout=W.Layout(width='150px')),
+             protocol=W.Dropdown(description='protocol'),
+             trial=W.BoundedIntText(value=max(1, int(trial)), min=1, max=max(1, int(trial)), description='trial',
+                                    layout=W.Layout(width='150px')),      # counted from 1; its range is set on load
              order=W.ToggleButtons(options=[('hardest first', 'hard'), ('as listed', 'list')], value='hard'),
-             query=W.IntSlider(value=0, min=0, max=0, description='query #', continuous_update=False),
+             query=W.IntSlider(value=1, min=1, max=1, description='query', continuous_update=False),
              prev=W.Button(description='previous', icon='arrow-left', layout=W.Layout(width='110px')),
              next=W.Button(description='next', icon='arrow-right', layout=W.Layout(width='110px')),
              k=W.IntSlider(value=k, min=1, max=20, description='top k', continuous_update=False))
@@ -57,7 +59,7 @@ def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: 
         out = []
         for i, (run, F) in enumerate(zip(st['runs'], st['feats'])):
             if (i, *key) not in st['ranked']:
-                st['ranked'][(i, *key)] = run_ranking(run, F, key[0], trial=key[1], k=20)
+                st['ranked'][(i, *key)] = run_ranking(run, F, key[0], trial=key[1] - 1, k=20)
             out.append(st['ranked'][(i, *key)])
         if len(out) == 2 and not (np.array_equal(out[0]['query_records'], out[1]['query_records'])
                                   and np.array_equal(out[0]['gallery_records'], out[1]['gallery_records'])):
@@ -66,8 +68,8 @@ def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: 
         return out
 
     def load(*_):
-        runs = [open_run(dashboard_run(c['run_a'].value.strip()))]
-        if c['run_b'].value.strip(): runs.append(open_run(dashboard_run(c['run_b'].value.strip())))
+        runs = [open_run(check_run_dir(c['run_a'].value, 'run A'))]
+        if c['run_b'].value.strip(): runs.append(open_run(check_run_dir(c['run_b'].value, 'run B')))
         feats = [run_features(r) for r in runs]
         names = [p for p in runs[0].protocols if all(p in r.protocols for r in runs[1:])]
         if not names: raise ValueError('the runs share no protocol')
@@ -83,10 +85,10 @@ def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: 
 
     def reorder(*_):
         p = runs_protocol()
-        c['trial'].max = max(0, len(p.galleries(st['runs'][0].ds.pids, st['runs'][0].ds.cams, st['runs'][0].cfg.seed)) - 1)
+        c['trial'].max = len(p.galleries(st['runs'][0].ds.pids, st['runs'][0].ds.cams, st['runs'][0].cfg.seed))
         r = rankings()[0]
         st['order'] = (hardest_queries(r) if c['order'].value == 'hard' else np.flatnonzero(r['valid']))
-        c['query'].max = max(0, len(st['order']) - 1)
+        c['query'].max = max(1, len(st['order']))           # 1-based, as the status line counts
         c['query'].value = min(c['query'].value, c['query'].max)
 
     def runs_protocol(): return st['runs'][0].protocols[c['protocol'].value]
@@ -94,26 +96,26 @@ def retrieval_dashboard(run_a=None, run_b=None, protocol: str | None = None, k: 
     def draw(*_):
         if st['quiet'] or not st['runs']: return
         rs, kk = rankings(), c['k'].value
-        q = int(st['order'][c['query'].value])
+        q = int(st['order'][c['query'].value - 1])
+        h, w = (int(n) for n in st['runs'][0].images.shape[2:4])
+        scale = max(1, 128 // h)
         shape = (len(rs), kk + 1)
         if st['shape'] != shape:                               # a new grid only when its shape changes
-            h = int(st['runs'][0].images.shape[2])
-            st['fig'] = image_grid(*shape, height=max(200, min(420, 2 * h + 110)) * shape[0],
-                                   width=max(600, 95 * shape[1]))
+            # panels as big as the framed, enlarged images (at least 96 px wide, for the titles); 4 title lines
+            st['fig'] = image_grid(*shape, panel=(h * scale + 6, max(96, w * scale + 6)), title_lines=4)
             st['shape'] = shape; holder.children = [st['fig']]; box.fig = st['fig']
         imgs, titles, borders = [], [], []
         for i, (run, r) in enumerate(zip(st['runs'], rs)):
             a, t, b = retrieval_row(run, r, q, kk, label=f'{"AB"[i]}: {run.cfg.method.upper()}')
             pad = kk + 1 - len(a)
             imgs += a + [np.ones((3, 2, 1), np.float32)] * pad; titles += t + [''] * pad; borders += b + [None] * pad
-        h = int(st['runs'][0].images.shape[2])
-        set_images(st['fig'], imgs, titles, borders, scale=max(1, 128 // h))
-        say(status, f'{c["protocol"].value}, trial {c["trial"].value}: query {c["query"].value + 1} of '
+        set_images(st['fig'], imgs, titles, borders, scale=scale)
+        say(status, f'{c["protocol"].value}, trial {c["trial"].value} of {c["trial"].max}: query {c["query"].value} of '
                     f'{len(st["order"])} ({"hardest first" if c["order"].value == "hard" else "as listed"}), '
                     f'record {int(rs[0]["query_records"][q])}')
 
     def step(d):
-        c['query'].value = int(np.clip(c['query'].value + d, 0, c['query'].max))
+        c['query'].value = int(np.clip(c['query'].value + d, 1, c['query'].max))
 
     c['load'].on_click(guarded(status, load))
     c['prev'].on_click(guarded(status, lambda _: step(-1)))
