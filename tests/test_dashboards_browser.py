@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = ['41_dash_augment', '42_dash_bands', '43_dash_embeddings', '44_dash_distances', '45_dash_retrieval',
-              '46_dash_attention']
+              '46_dash_attention', '47_dash_compare']
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -115,6 +115,14 @@ def _shutdown_sessions(lab):
 
 @pytest.mark.parametrize('name', DASHBOARDS)
 def test_dashboard_in_browser(lab, browser, name, tmp_path):
+    if name == '47_dash_compare':   # compare the example runs the other dashboards trained (not all of <project>/runs)
+        import nbformat
+        from vireid_nb.dashboards.common import example_run
+        preset = os.environ.get('VIREID_DASH_PRESET', 'smoke')
+        runs = [str(example_run(m, preset)) for m in ('agw', 'rfm')]
+        nb = nbformat.read(lab['root'] / f'{name}.ipynb', as_version=4)
+        next(c for c in nb.cells if 'parameters' in c.metadata.get('tags', [])).source = f'run_dir = {runs!r}'
+        nbformat.write(nb, lab['root'] / f'{name}.ipynb')
     page = browser.new_page(viewport={'width': 1500, 'height': 1500})
     errors = []
     page.on('pageerror', lambda e: errors.append(str(e)))
