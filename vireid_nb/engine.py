@@ -354,12 +354,15 @@ class Experiment:
         if self.lock is None and fcntl is not None:
             raise RunFolderError(f'this run of {self.out} has ended (or failed); build a new Experiment to train again')
         if self.plan == 'overwrite':
-            for f in [*RUN_FILES, 'features.pt', *(p.name for p in self.out.glob('events.out.tfevents.*'))]:
+            for f in [*RUN_FILES, 'features.pt', *(p.name for p in self.out.glob('events.out.tfevents.*')),
+                      *(p.name for p in self.out.glob('results-*ep.json'))]:
                 (self.out / f).unlink(missing_ok=True)
         ck, path = None, self.out / 'checkpoint.pt'
         if self.cfg.resume and path.exists():
             ck = load_checkpoint(path, f'Start the run over with -p overwrite True (or remove {self.out}); its finished '
                                        'epochs are lost with the checkpoint.')
+            if (self.out / 'results.json').exists():     # extending a finished run: its results are kept under their epochs,
+                os.replace(self.out / 'results.json', self.out / f"results-{ck['epoch']}ep.json")   # and a crash can resume
         elif self.cfg.resume: self._log(f'resume=True but {path} does not exist: starting from epoch 1')
         return ck
 
