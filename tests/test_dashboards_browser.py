@@ -1,5 +1,6 @@
 """The dashboards in a real browser: JupyterLab on 127.0.0.1 with a token, each dashboard notebook opened in headless
-Debian Chromium (driven by Playwright, pointed at /usr/bin/chromium — no browser is ever downloaded), all cells run,
+Debian Chromium (driven by Playwright, pointed at /usr/bin/chromium — no browser is ever downloaded) as a user opens it
+to use it (the package's import and the notebook's "Use it" section; its unit cells run in nbdev_test), all cells run,
 then: the plotly figure and the widgets rendered, clicking the dashboard's update button changed the figure, and no
 figure title overlaps an image. A screenshot of each dashboard goes to $VIREID_SCREENSHOTS (default: pytest's tmp
 folder). The notebooks open their example runs at the smoke preset here (VIREID_DASH_PRESET=smoke unless set; a user
@@ -7,7 +8,7 @@ gets the demo runs); the README's pictures are made by this test on the demo run
 (`VIREID_SCREENSHOTS=nbs/images VIREID_DASH_PRESET=demo pytest -q tests/test_dashboards_browser.py`).
 
 Without Chromium the test is skipped with the command that installs it, unless VIREID_REQUIRE_BROWSER=1 (CI sets it)."""
-import json, os, shutil, socket, subprocess, sys, time, urllib.request, secrets
+import json, os, re, shutil, socket, subprocess, sys, time, urllib.request, secrets
 from pathlib import Path
 import pytest
 
@@ -29,11 +30,23 @@ def _free_port() -> int:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 @pytest.fixture(scope='module')
+def _use_it(name: str):
+    """The dashboard notebook as a user opens it to use it: its title, the package's import, and its "Use it" section
+    (the parameters cell and the call). The unit cells above that section run in `nbdev_test`; here only the dashboard."""
+    import nbformat
+    nb = nbformat.read(ROOT / 'nbs' / f'{name}.ipynb', as_version=4)
+    mod = next(re.search(r'#\|\s*default_exp\s+(\S+)', c.source).group(1) for c in nb.cells if 'default_exp' in c.source)
+    start = next(i for i, c in enumerate(nb.cells) if c.cell_type == 'markdown' and c.source.lstrip().startswith('## Use it'))
+    imports = nbformat.v4.new_code_cell(f'from vireid_nb.dashboards.common import *\nfrom vireid_nb.{mod} import *')
+    nb.cells = [nb.cells[0], imports, *nb.cells[start:]]
+    return nb
+
+@pytest.fixture(scope='module')
 def lab(tmp_path_factory):
-    "A JupyterLab server on a copy of the dashboard notebooks (autosave off: the repository's notebooks stay clean)."
+    "A JupyterLab server on the dashboards' \"Use it\" notebooks (autosave off: the repository's notebooks stay clean)."
+    import nbformat
     root = tmp_path_factory.mktemp('lab')
-    for name in DASHBOARDS:
-        if (ROOT / 'nbs' / f'{name}.ipynb').exists(): shutil.copy(ROOT / 'nbs' / f'{name}.ipynb', root)
+    for name in DASHBOARDS: nbformat.write(_use_it(name), root / f'{name}.ipynb')
     settings = root / '.settings'
     for plugin, value in {'@jupyterlab/docmanager-extension/plugin': {'autosave': False},
                           '@jupyterlab/apputils-extension/notification': {'fetchNews': 'false',

@@ -19,7 +19,7 @@ PROTOCOL_KEYS = {'protocol', 'n_ids', 'n_query', 'n_gallery', 'trials', 'rank1',
 def _sweep(out, report):
     t0 = time.time()
     p = papermill(['nbs/sweep.ipynb', report, '-p', 'methods', 'agw,caj', '-p', 'seeds', '0,1', '-p', 'preset', 'smoke',
-                   '-p', 'out_dir', out], cwd=ROOT)
+                   '-p', 'out_dir', out, '-p', 'jobs', '2'], cwd=ROOT)
     assert p.returncode == 0, p.stderr[-3000:]
     return time.time() - t0
 

@@ -18,21 +18,27 @@ def _run(args, cwd):
 
 
 def test_from_repository_root_with_default_out_dir(tmp_path):
-    # the documented root form; the default out_dir does not depend on the working directory
-    shutil.rmtree(ROOT / 'runs' / 'agw-synth-smoke-s7', ignore_errors=True)   # this test's own earlier output
-    p, _ = _run(['nbs/train.ipynb', str(tmp_path / 'out.ipynb'), '-p', 'preset', 'smoke', '-p', 'seed', '7',
-                 '-p', 'eval_trials', '1'], ROOT)
+    "The documented root form; the default out_dir does not depend on the working directory; the same command again is refused."
+    out = ROOT / 'runs' / 'agw-synth-smoke-s7'
+    shutil.rmtree(out, ignore_errors=True)                     # this test's own earlier output
+    args = ['nbs/train.ipynb', tmp_path / 'out.ipynb', '-p', 'preset', 'smoke', '-p', 'seed', '7', '-p', 'eval_trials', '1']
+    p, _ = _run(args, ROOT)
     assert p.returncode == 0, p.stderr[-3000:]
-    res = json.loads((ROOT / 'runs' / 'agw-synth-smoke-s7' / 'results.json').read_text())
+    res = json.loads((out / 'results.json').read_text())
     assert res['seed'] == 7 and res['results'][0]['trials'] == 1
+    before = {f.name: f.read_bytes() for f in out.iterdir()}
+    p, _ = _run(args, ROOT)                                    # a finished run is never trained over
+    assert p.returncode != 0
+    nb = json.loads((tmp_path / 'out.ipynb').read_text())
+    err = [o for c in nb['cells'] for o in c.get('outputs', []) if o['output_type'] == 'error'][0]
+    assert err['ename'] == 'RunFolderError' and str(out) in err['evalue'] and 'never overwritten' in err['evalue']
+    assert 'overwrite True' in err['evalue']
+    printed = ''.join(''.join(o.get('text', '')) for c in nb['cells'] for o in c.get('outputs', []) if o['output_type'] == 'stream')
+    assert 'data ready' not in printed and 'epoch 1/' not in printed   # refused before any data was loaded
+    assert {f.name: f.read_bytes() for f in out.iterdir()} == before   # every file byte-identical
 
 
-@pytest.mark.parametrize('args, message', [
-    (['-p', 'method', 'agww'], 'valid methods: agw'),
-    (['-p', 'epochz', '3'], 'valid parameters:'),
-    # method parameters stop here too (every method's are checked in test_method_contract.py)
-    (['-p', 'method', 'rfm', '-p', 'mam', 'foo'], 'choose one of mam, spatial, none'),
-])
+@pytest.mark.parametrize('args, message', [(['-p', 'method', 'agww'], 'valid methods: agw')])
 def test_bad_parameters_stop_at_once(tmp_path, args, message):
     with pytest.raises(pm.PapermillExecutionError) as e:
         pm.execute_notebook(str(NBS / 'train.ipynb'), str(tmp_path / 'out.ipynb'), progress_bar=False,
@@ -43,6 +49,10 @@ def test_bad_parameters_stop_at_once(tmp_path, args, message):
 
 @pytest.mark.parametrize('params, message', [
     (dict(dataset='market'), 'valid datasets:'),
+    (dict(epochz='3'), 'valid parameters:'),
+    (dict(method='rfm', mam='foo'), 'choose one of mam, spatial, none'),   # method parameters (all: test_method_contract)
+    (dict(resume='no'), "resume='no' is not valid; choose True or False"),
+    (dict(epochs='abc'), "epochs='abc' is not valid; it must be an integer >= 1"),
     (dict(preset='fast'), 'valid presets: smoke, demo, paper'),
     (dict(backbone='vgg16'), 'choose one of resnet18, resnet34, resnet50'),
     (dict(epoch_len='paper'), "choose 'ids', 'official' or a positive number of batches"),

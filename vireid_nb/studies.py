@@ -258,34 +258,44 @@ def _last_line(e: BaseException) -> str:
     msg = str(e).strip()
     return f'{type(e).__name__}: {msg.splitlines()[-1][:300]}' if msg else type(e).__name__
 
+def _one_run(r: dict, runner) -> dict:
+    "Skip, resume, start or report one planned run; its status row."
+    state, t0, params = run_state(r['out_dir']), time.time(), dict(r['params'])
+    status, message = None, ''
+    if state == 'finished':
+        try: diff = _config_diff(r['config'].to_dict(), read_run_config(r['out_dir']).to_dict(), False)
+        except RunFileError as e: diff, message = None, str(e)
+        status = 'skipped (finished)' if diff == [] else 'failed'
+        if diff: message = f'{r["out_dir"]} holds a different finished run (differs in: {", ".join(diff)}); left alone'
+    else:
+        if state == 'interrupted': params['resume'] = True
+        r['out_dir'].mkdir(parents=True, exist_ok=True)
+        try:
+            runner(params, r['out_dir'] / 'report.ipynb')
+            status = 'resumed' if state == 'interrupted' else 'trained'
+        except RunFailed as e: status, message = 'failed', str(e)
+        except Exception as e: status, message = 'failed', _last_line(e)
+    return dict(name=r['name'], method=params['method'], seed=params['seed'], status=status,
+                minutes=round((time.time() - t0) / 60, 2), message=message, out_dir=str(r['out_dir']))
+
 def sweep(methods, seeds, preset: str = 'demo', dataset: str = 'synth', data_root=None, out_dir=None, grid=None,
-          overrides=None, runner=None, verbose: bool = True) -> pd.DataFrame:
-    "Run every planned run that is not finished; return (and write to sweep.csv) one status row per run."
+          overrides=None, jobs: int = 1, runner=None, verbose: bool = True) -> pd.DataFrame:
+    """Run every planned run that is not finished, `jobs` at a time (each in a process of its own); return (and write to
+    sweep.csv) one status row per run, in plan order."""
+    from concurrent.futures import ThreadPoolExecutor, as_completed
     plan = plan_sweep(methods, seeds, preset, dataset, data_root, out_dir, grid, overrides)
+    jobs = int(jobs)
+    if jobs < 1: raise ValueError(f'jobs={jobs!r} is not valid; it must be an integer >= 1')
     out = plan[0]['out_dir'].parent; out.mkdir(parents=True, exist_ok=True)
     runner = runner or _run_notebook
-    rows, t_all = [], time.time()
-    for i, r in enumerate(plan, 1):
-        state, t0, params = run_state(r['out_dir']), time.time(), dict(r['params'])
-        status, message = None, ''
-        if state == 'finished':
-            try: diff = _config_diff(r['config'].to_dict(), read_run_config(r['out_dir']).to_dict(), False)
-            except RunFileError as e: diff, message = None, str(e)
-            status = 'skipped (finished)' if diff == [] else 'failed'
-            if diff: message = f'{r["out_dir"]} holds a different finished run (differs in: {", ".join(diff)}); left alone'
-        else:
-            if state == 'interrupted': params['resume'] = True
-            r['out_dir'].mkdir(parents=True, exist_ok=True)
-            try:
-                runner(params, r['out_dir'] / 'report.ipynb')
-                status = 'resumed' if state == 'interrupted' else 'trained'
-            except RunFailed as e: status, message = 'failed', str(e)
-            except Exception as e: status, message = 'failed', _last_line(e)
-        mins = (time.time() - t0) / 60
-        rows.append(dict(name=r['name'], method=params['method'], seed=params['seed'], status=status, minutes=round(mins, 2),
-                         message=message, out_dir=str(r['out_dir'])))
-        if verbose: print(f"[{i}/{len(plan)}] {r['name']}: {status}" + (f' ({mins:.1f} min)' if mins >= 0.05 else '')
-                          + (f' - {message}' if message else ''), flush=True)
+    rows, t_all = [None] * len(plan), time.time()
+    with ThreadPoolExecutor(jobs) as pool:
+        futures = {pool.submit(_one_run, r, runner): i for i, r in enumerate(plan)}
+        for done, f in enumerate(as_completed(futures), 1):
+            row = rows[futures[f]] = f.result()
+            if verbose: print(f"[{done}/{len(plan)}] {row['name']}: {row['status']}"
+                              + (f" ({row['minutes']:.1f} min)" if row['minutes'] >= 0.05 else '')
+                              + (f" - {row['message']}" if row['message'] else ''), flush=True)
     status = pd.DataFrame(rows)
     atomic_write(out / 'sweep.csv', lambda p: status.to_csv(p, index=False))
     if run_folders(out): atomic_write(out / 'leaderboard.csv', lambda p: leaderboard(out).to_csv(p, index=False))
