@@ -29,7 +29,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
-@pytest.fixture(scope='module')
 def _use_it(name: str):
     """The dashboard notebook as a user opens it to use it: its title, the package's import, and its "Use it" section
     (the parameters cell and the call). The unit cells above that section run in `nbdev_test`; here only the dashboard."""
