@@ -98,3 +98,19 @@ def test_rerun_skips_finished_runs_and_changes_nothing(swept):
     assert pd.read_csv(d / 'S' / 'sweep.csv').status.tolist() == ['skipped (finished)'] * 4
     assert _files(d / 'S') == before                            # every file of every run byte-identical
     assert again < first / 2
+
+
+def test_learning_curve_notebook(swept):
+    "nbs/learning_curve.ipynb: one curve run scored every epoch; the preset's stars read from a finished sweep."
+    d = swept[0]
+    p = papermill(['nbs/learning_curve.ipynb', d / 'curve.ipynb', '-p', 'preset', 'smoke', '-p', 'inits', 'none',
+                   '-p', 'curve_epochs', '4', '-p', 'eval_every', '1', '-p', 'preset_runs', d / 'S', '-p', 'out_dir', d / 'C'], cwd=ROOT)
+    assert p.returncode == 0, p.stderr[-3000:]
+    assert [r.name for r in (d / 'C').iterdir()] == ['curve'] and not (d / 'C' / 'preset').exists()   # stars: the sweep's runs
+    run = d / 'C' / 'curve' / 'agw-pretrained=None-s0'
+    hist = pd.read_csv(run / 'history.csv')
+    assert hist['test_synth/ir2vis_rank1'].notna().tolist() == [True, True, True, False]   # epoch 4: results.json
+    cfg = json.loads((run / 'config.json').read_text())
+    assert (cfg['epochs'], cfg['eval_every'], cfg['preset']) == (4, 1, 'smoke')
+    text = json.dumps(json.loads((d / 'curve.ipynb').read_text()))
+    assert 'image/png' in text and 'smoke preset' in text and 'curve' in text

@@ -112,7 +112,7 @@ class Registry(dict):
 
 METHODS = Registry('method', discover='vireid_nb.methods')
 DATASETS = Registry('dataset', discover='vireid_nb.data.readers')
-PRESETS = ('smoke', 'demo', 'paper')
+PRESETS = ('smoke', 'demo', 'study', 'paper')
 
 # %% ../nbs/00_core.ipynb #c020
 @dataclass
@@ -130,6 +130,7 @@ class Config:
     keep_checkpoint: bool = False     # keep checkpoint.pt after a successful run (to extend it later with resume)
     # data
     synth_size: str | None = None     # synthetic dataset size: tiny | demo | full
+    synth_knobs: dict = field(default_factory=dict)  # synthetic difficulty knobs that differ from their defaults (01_synth)
     img_size: tuple | None = None     # (height, width)
     ids_per_batch: int | None = None  # P identities per batch
     imgs_per_modality: int | None = None  # K visible + K infrared images per identity
@@ -158,6 +159,8 @@ class Config:
     eval_trials: int | None = None    # gallery draws per protocol
     flip_test: bool | None = None     # average features of the image and its mirror
     precise_bn: int | None = None     # training batches that re-estimate BatchNorm statistics before evaluation (0: off)
+    eval_every: int = 0               # also score the test protocols every N epochs, for a learning curve (0: off);
+                                      # recorded in history.csv as test_<protocol>_<metric>, never used for selection
     # method-specific parameters (validated against Method.params)
     method_params: dict = field(default_factory=dict)
 
@@ -267,7 +270,7 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
 # %% ../nbs/00_core.ipynb #c026
 _BOOLS = ('resume', 'overwrite', 'keep_checkpoint', 'flip_test', 'amp')     # None (preset) allowed for the last two
 _INTS = dict(epochs=1, ids_per_batch=1, imgs_per_modality=1, eval_trials=1, gallery_shots=1,
-             warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1)      # name: smallest allowed value
+             warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1, eval_every=0)      # name: smallest allowed value
 _POSITIVE = ('lr', 'backbone_lr_mult', 'gamma')
 _NON_NEGATIVE = ('weight_decay', 'momentum')
 
@@ -327,6 +330,11 @@ def validate_config(cfg: Config) -> Config:
     if cfg.pretrained is True: cfg.pretrained = 'imagenet'
     if cfg.pretrained is False: cfg.pretrained = None
     if cfg.epoch_len is not None: cfg.epoch_len = _parse_epoch_len(cfg.epoch_len)
+    if cfg.synth_knobs in (None, '', 'none', 'None'): cfg.synth_knobs = {}
+    if cfg.synth_knobs:
+        if cfg.dataset != 'synth': raise ValueError(f'synth_knobs apply to the synthetic dataset only, not to {cfg.dataset!r}')
+        from vireid_nb.data.synth import check_knobs, SYNTH_KNOBS
+        cfg.synth_knobs = {k: v for k, v in check_knobs(cfg.synth_knobs).items() if v != SYNTH_KNOBS[k][0]}
     if cfg.trial > 10: raise ValueError(f'trial={cfg.trial!r} is not valid; RegDB has trials 1..10')
     if cfg.selection == 'val' and not cfg.val_ids:
         raise ValueError("selection='val' needs val_ids > 0 held-out training identities")

@@ -63,7 +63,7 @@ def load_weights(model: torch.nn.Module, state: dict, source: str = 'checkpoint'
 
 # %% ../nbs/09_engine.ipynb #c024
 RUN_FILES = ('config.json', 'history.csv', 'steps.csv', 'checkpoint.pt', 'best.pt', 'model.pt', 'results.json')
-RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root')   # how, not what, is run
+RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root', 'eval_every')   # how, not what, is run
 
 def _config_diff(a: dict, b: dict, resume: bool) -> list:
     "Fields in which two configs describe different experiments (`epochs` may grow when resuming)."
@@ -315,7 +315,8 @@ class Experiment:
         try:
             self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
                                    seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
-                                   trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery)
+                                   trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery,
+                                   **({'synth_knobs': cfg.synth_knobs} if cfg.synth_knobs else {}))
             self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
         except BaseException: self.release(); raise
         self.data_seconds = time.time() - t0
@@ -412,6 +413,8 @@ class Experiment:
                     for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
                     row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen, lr=cfg.lr * f)
                     if cfg.selection == 'val': row.update(self._validate(epoch))
+                    if cfg.eval_every and (epoch + 1) % cfg.eval_every == 0 and epoch + 1 < cfg.epochs:
+                        row.update(self._curve_point())
                     self.history.append(row)
                     _write_csv(self.history, self.out / 'history.csv')
                     save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
@@ -461,6 +464,21 @@ class Experiment:
         except TrainingCollapsed:
             _write_csv(self.history + [row], self.out / 'history.csv'); raise
         return row
+
+    def _curve_point(self) -> dict:
+        "The test protocols scored now, for a learning curve (never used to select a model); training state untouched."
+        bns = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+        saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()) for m in bns]
+        try:
+            self.recompute_bn()
+            res = evaluate(self.model, self.ds, self.images, self.ds.protocols, self.device, self.cfg.seed,
+                           self.cfg.flip_test, amp=self.amp)
+        finally:
+            for m, (mean, var, n) in zip(bns, saved): m.running_mean.copy_(mean); m.running_var.copy_(var); m.num_batches_tracked.copy_(n)
+        for r in res: self.tb.scalars(f"curve/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP')}, len(self.steps))
+        self._log('  learning curve (test, not used for selection): '
+                  + ', '.join(f"{r['protocol']} rank-1 {r['rank1']:.1f} mAP {r['mAP']:.1f}" for r in res))
+        return {f"test_{r['protocol']}_{k}": r[k] for r in res for k in ('rank1', 'mAP')}
 
     def _validate(self, epoch) -> dict:
         self.recompute_bn()

@@ -12,7 +12,7 @@ from . import synth as _synth
 
 # %% auto #0
 __all__ = ['METRIC_NAMES', 'sample_gallery', 'Protocol', 'ReIDDataset', 'hold_out_identities', 'cross_modality_protocols',
-           'load_synth', 'load_dataset']
+           'synth_dataset', 'load_synth', 'load_dataset']
 
 # %% ../../nbs/02_datasets.ipynb #c005
 def sample_gallery(pids, cams, shots: int, rng: np.random.Generator) -> np.ndarray:
@@ -123,17 +123,24 @@ def cross_modality_protocols(ds: ReIDDataset, idx, prefix: str, metric: str = 'l
             Protocol(f'{prefix}/vis2ir', vis, ir, metric, shots, trials, locations=loc)]
 
 # %% ../../nbs/02_datasets.ipynb #c016
-@DATASETS.register('synth')
-def load_synth(root=None, *, size='demo', seed=0, img_size=None, trials=10, **_) -> ReIDDataset:
-    "The synthetic VIS/IR dataset (`root` is ignored: nothing is read from disk)."
-    spec = _synth.synth_spec(size=size, seed=seed, img_size=tuple(img_size) if img_size else None)
+def synth_dataset(spec, trials: int = 10) -> ReIDDataset:
+    "The `ReIDDataset` of a synthetic spec: its training identities train, its test identities are scored."
     is_train = np.isin(spec.pids, spec.train_ids)
     ds = ReIDDataset('synth', spec.pids, spec.cams, spec.modality, np.flatnonzero(is_train), [], spec,
                      {'kind': 'synth', **spec.meta}, locations={c.cam: c.location for c in spec.cameras},
-                     info={'size': size, 'seed': seed})
+                     info={'size': spec.meta['size'], 'seed': spec.meta['seed']})
     ds.protocols = cross_modality_protocols(ds, np.flatnonzero(~is_train), 'synth', trials=trials)
     ds.val_protocol_fn = lambda d, idx: cross_modality_protocols(d, idx, 'val', trials=trials)
     return ds
+
+@DATASETS.register('synth')
+def load_synth(root=None, *, size='demo', seed=0, img_size=None, trials=10, synth_knobs=None, **_) -> ReIDDataset:
+    "The synthetic VIS/IR benchmark (`root` is ignored: nothing is read from disk); `synth_knobs` set its difficulty."
+    if int(seed) >= _synth.RESERVED_SEED:
+        raise ValueError(f'seed={seed} is reserved: generator seeds >= {_synth.RESERVED_SEED} draw the people the ImageNet '
+                         'stand-in is pretrained on, which a benchmark must never contain')
+    spec = _synth.synth_spec(size=size, seed=seed, img_size=tuple(img_size) if img_size else None, knobs=synth_knobs)
+    return synth_dataset(spec, trials)
 
 # %% ../../nbs/02_datasets.ipynb #c019
 def load_dataset(name: str, root=None, *, val_ids: int = 0, seed: int = 0, **kw) -> ReIDDataset:

@@ -14,10 +14,11 @@ from ..core import Modality, stable_hash
 
 # %% auto #0
 __all__ = ['DYES', 'FABRICS', 'PRINTS', 'MATERIALS', 'INDOOR_WALLS', 'INDOOR_FLOORS', 'INDOOR_CLUTTER', 'OUTDOOR_WALLS',
-           'OUTDOOR_FLOORS', 'OUTDOOR_CLUTTER', 'SYNTH_PRESETS', 'GENERATOR_VERSION', 'UPPER_FABRICS', 'LOWER_FABRICS',
-           'ACC_FABRICS', 'PATTERNS', 'LOWER_KINDS', 'ACCESSORIES', 'PAIRED_MATERIALS', 'dyed', 'material', 'Camera',
-           'default_cameras', 'SynthSpec', 'synth_spec', 'render_synth', 'paired_scene', 'write_sysu_layout',
-           'write_regdb_layout', 'write_llcm_layout', 'raw_pixel_rank1']
+           'OUTDOOR_FLOORS', 'OUTDOOR_CLUTTER', 'SYNTH_PRESETS', 'GENERATOR_VERSION', 'RESERVED_SEED', 'SYNTH_KNOBS',
+           'UPPER_FABRICS', 'LOWER_FABRICS', 'ACC_FABRICS', 'PATTERNS', 'LOWER_KINDS', 'ACCESSORIES',
+           'PAIRED_MATERIALS', 'dyed', 'material', 'Camera', 'default_cameras', 'check_knobs', 'SynthSpec',
+           'synth_spec', 'render_synth', 'paired_scene', 'write_sysu_layout', 'write_regdb_layout', 'write_llcm_layout',
+           'raw_pixel_rank1', 'raw_pixel_difficulty']
 
 # %% ../../nbs/01_synth.ipynb #c006
 DYES = {  # visible reflectance the dye leaves on a white base
@@ -108,6 +109,28 @@ SYNTH_PRESETS = {
                  counts=dict(train_vis=(12, 21), train_ir=(13, 22), test_vis=(16, 25), test_ir=(18, 28))),
 }
 GENERATOR_VERSION = 1
+RESERVED_SEED = 1_000_000   # generator seeds from here on draw the stand-in's people (05a_standin); the benchmark refuses them
+
+# %% ../../nbs/01_synth.ipynb #c051
+SYNTH_KNOBS = dict(vis_light=(1.0, 0.02, 2.0), nir_light=(1.0, 0.05, 2.0), shared_garments=(0.0, 0.0, 1.0),
+                   clutter=(1.0, 0.0, 2.0))   # name: (default, lowest, highest)
+
+def check_knobs(knobs=None) -> dict:
+    "Every knob's value (defaults filled in) from a dict or a `'name=value,…'` string; unknown names and bad values are errors."
+    if isinstance(knobs, str):
+        try: knobs = {k.strip(): v for k, v in (kv.split('=', 1) for kv in knobs.split(',') if kv.strip())}
+        except ValueError: raise ValueError(f"synth knobs {knobs!r} are not valid; write them as 'vis_light=0.1,clutter=2'") from None
+    knobs = dict(knobs or {})
+    bad = sorted(set(knobs) - set(SYNTH_KNOBS))
+    if bad: raise ValueError(f"unknown synth knob(s) {bad}; knobs: {', '.join(SYNTH_KNOBS)}")
+    out = {}
+    for k, (d, lo, hi) in SYNTH_KNOBS.items():
+        v = knobs.get(k, d)
+        try: v = float(v)
+        except (TypeError, ValueError): v = float('nan')
+        if not lo <= v <= hi: raise ValueError(f'synth knob {k}={knobs.get(k)!r} is not valid; it must be in [{lo}, {hi}]')
+        out[k] = v
+    return out
 
 # %% ../../nbs/01_synth.ipynb #c015
 _SLOTS = ('wall', 'floor', 'clutter1', 'clutter2', 'clutter3', 'extra', 'skin', 'hair',
@@ -228,10 +251,16 @@ class SynthSpec:
         return (f'SynthSpec({self.meta["size"]!r}, seed={self.meta["seed"]}, {len(self)} images ({nv} VIS, {ni} IR), '
                 f'{len(self.train_ids)} train + {len(self.test_ids)} test ids, img_size={self.img_size})')
 
-def synth_spec(size='demo', seed=0, img_size=None, cameras=None) -> SynthSpec:
-    "Describe a synthetic dataset of preset `size` (see `SYNTH_PRESETS`), deterministically from `seed`."
-    if size not in SYNTH_PRESETS: raise ValueError(f'unknown synth size {size!r}; valid sizes: {", ".join(SYNTH_PRESETS)}')
-    pre = SYNTH_PRESETS[size]
+_GARMENT_KEYS = ('up_dye', 'up_fab', 'low_dye', 'low_fab', 'pattern', 'pat_dye', 'pat_fab', 'pat_freq', 'pat_duty',
+                 'pat_phase', 'logo_round', 'logo_size', 'lowp_dye', 'lowp_fab', 'low_stripe')
+
+def synth_spec(size='demo', seed=0, img_size=None, cameras=None, knobs=None) -> SynthSpec:
+    """Describe a synthetic dataset of preset `size` (a `SYNTH_PRESETS` name, or a dict of the same form), deterministically
+    from `seed`; `knobs` (see `SYNTH_KNOBS`) set its difficulty."""
+    if isinstance(size, dict): pre = dict(size)
+    elif size in SYNTH_PRESETS: pre = SYNTH_PRESETS[size]
+    else: raise ValueError(f'unknown synth size {size!r}; valid sizes: {", ".join(SYNTH_PRESETS)}')
+    kn = check_knobs(knobs)
     img_size = tuple(int(s) for s in (img_size or pre['img_size']))
     cameras = list(cameras or default_cameras())
     if not any(c.modality == Modality.VIS for c in cameras) or not any(c.modality == Modality.IR for c in cameras):
@@ -246,7 +275,11 @@ def synth_spec(size='demo', seed=0, img_size=None, cameras=None) -> SynthSpec:
     for r in range(n_id):
         pool = seen[int(is_test[r])]
         if pool and rng.random() < 0.25: tmpl_row[r] = pool[rng.integers(len(pool))]
-        plist.append(_sample_identity(rng, plist[tmpl_row[r]] if tmpl_row[r] >= 0 else None)); pool.append(r)
+        plist.append(_sample_identity(rng, plist[tmpl_row[r]] if tmpl_row[r] >= 0 else None))
+        if kn['shared_garments'] > 0 and tmpl_row[r] < 0 and pool and rng.random() < kn['shared_garments']:
+            donor = plist[pool[rng.integers(len(pool))]]          # the same clothes; own body, hair, shoes, bag
+            plist[r].update({k: donor[k] for k in _GARMENT_KEYS})
+        pool.append(r)
     ident = _identity_arrays(plist); ident['pid'] = all_pids
     ident['template'] = tmpl_row  # row of the identity this one is a look-alike of (-1: none); for analysis
     # which cameras see whom, and how many images
@@ -269,17 +302,21 @@ def synth_spec(size='demo', seed=0, img_size=None, cameras=None) -> SynthSpec:
     L = [_sample_location(lrng, outdoor[l]) for l in loc_ids]
     locs = dict(location=np.array(loc_ids), refl=np.stack([l['refl'] for l in L]),
                 horizon=np.array([l['horizon'] for l in L]), obj=np.stack([l['obj'] for l in L]))
+    c = kn['clutter']                                        # 0 bare, 1 default, 2 busy
+    o = locs['obj']; o[:, int(round(min(c, 1) * _N_OBJ)):, 2] = o[:, int(round(min(c, 1) * _N_OBJ)):, 1]  # objects removed
+    o[:, :, 2] = o[:, :, 1] + (o[:, :, 2] - o[:, :, 1]) * max(c, 1)                                  # or widened
     # per-image parameters
     ci = recs[:, 5]
     light = np.array([c.light for c in cameras])[ci] * rng.uniform(0.8, 1.2, N)
     ct = np.array([c.colour_temp for c in cameras])[ci] + rng.uniform(-400, 400, N)
     is_ir = recs[:, 2] == int(Modality.IR)
+    light = light * np.where(is_ir, kn['nir_light'], kn['vis_light'])
     omega = np.zeros((N, 4)); omega[:, :3] = _tint(ct).reshape(3, N).T
     omega[is_ir, :3] = 0; omega[is_ir, 3] = 1
     omega *= light[:, None]
     gain = np.minimum(1 / light, np.array([c.max_gain for c in cameras])[ci])
     extra = np.zeros((N, 6), np.float32)
-    ex_on = rng.random(N) < 0.5; ex_w = rng.uniform(0.05, 0.35, N); ex_x = rng.uniform(-0.2, 1.0, N)
+    ex_on = rng.random(N) < 0.5 * c; ex_w = rng.uniform(0.05, 0.35, N) * max(c, 1); ex_x = rng.uniform(-0.2, 1.0, N)
     ex_y0 = rng.uniform(0.0, 0.7, N)
     extra[:, 0] = rng.random(N) < 0.4; extra[:, 1] = ex_x; extra[:, 2] = ex_x + ex_w * ex_on
     extra[:, 3] = ex_y0; extra[:, 4] = ex_y0 + rng.uniform(0.15, 0.6, N); extra[:, 5] = _S['extra']
@@ -298,6 +335,7 @@ def synth_spec(size='demo', seed=0, img_size=None, cameras=None) -> SynthSpec:
     img = {k: (v.astype(np.float32) if v.dtype == np.float64 else v) for k, v in img.items()}
     meta = dict(generator='vireid_nb.data.synth', version=GENERATOR_VERSION, size=size, seed=int(seed),
                 img_size=list(img_size), cameras=[asdict(c) for c in cameras], preset=pre)
+    if kn != check_knobs(None): meta['knobs'] = kn           # the default set keeps its old key (caches stay valid)
     meta = json.loads(json.dumps(meta, default=lambda o: o.item() if hasattr(o, 'item') else list(o)))
     return SynthSpec(pids=recs[:, 0], cams=recs[:, 1], modality=recs[:, 2], train_ids=train_ids, test_ids=test_ids,
                      img_size=img_size, cameras=cameras, meta=meta, num=recs[:, 3], id_row=recs[:, 4],
@@ -589,3 +627,19 @@ def raw_pixel_rank1(spec, imgs, qmask, gmask, size=(32, 16)) -> float:
     sim = f[qi] @ f[gi].T
     sim[torch.as_tensor(spec.cams[qi][:, None] == spec.cams[gi][None])] = -2
     return float((spec.pids[gi][sim.argmax(1).numpy()] == spec.pids[qi]).mean())
+
+# %% ../../nbs/01_synth.ipynb #c054
+def raw_pixel_difficulty(spec, imgs, query=Modality.IR, gallery=Modality.VIS, size=(32, 16)) -> float:
+    "Mean percentile rank (0 best, ≈ 50 chance) of the best true match of each test query, raw pixels, same-location gallery skipped."
+    te = np.isin(spec.pids, spec.test_ids)
+    qi, gi = np.flatnonzero(te & (spec.modality == int(query))), np.flatnonzero(te & (spec.modality == int(gallery)))
+    f = torch.nn.functional.adaptive_avg_pool2d(torch.as_tensor(imgs[np.r_[qi, gi]]).float(), size).flatten(1)
+    f = torch.nn.functional.normalize(f - f.mean(1, keepdim=True), dim=1)
+    sim = f[:len(qi)] @ f[len(qi):].T
+    loc = {c.cam: c.location for c in spec.cameras}
+    ql, gl = np.array([loc[c] for c in spec.cams[qi]]), np.array([loc[c] for c in spec.cams[gi]])
+    valid = torch.as_tensor(ql[:, None] != gl[None])
+    same = torch.as_tensor(spec.pids[qi][:, None] == spec.pids[gi][None]) & valid
+    keep = same.any(1); sim, same, valid = sim[keep], same[keep], valid[keep]
+    best = torch.where(same, sim, torch.tensor(float('-inf'))).amax(1, keepdim=True)
+    return float(100 * (((sim > best) & valid).sum(1).float() / valid.sum(1)).mean())

@@ -90,6 +90,10 @@ SHARED_PRESETS = {
                  ids_per_batch=8, imgs_per_modality=4, epoch_len='ids', lr=0.02, backbone_lr_mult=1.0,
                  weight_decay=5e-4, momentum=0.9, optimizer='sgd', warmup_epochs=1, milestones=(9,), gamma=0.1,
                  amp=True, selection='last', val_ids=0, eval_trials=10, flip_test=False, precise_bn=8),
+    'study': dict(synth_size='demo', img_size=(128, 64), backbone='resnet18', pretrained='synth', epochs=7,
+                  ids_per_batch=8, imgs_per_modality=4, epoch_len='ids', lr=0.02, backbone_lr_mult=1.0,
+                  weight_decay=5e-4, momentum=0.9, optimizer='sgd', warmup_epochs=1, milestones=(5,), gamma=0.1,
+                  amp=True, selection='last', val_ids=0, eval_trials=10, flip_test=False, precise_bn=8),
 }
 
 # %% ../../nbs/20_methods.ipynb #c014

@@ -205,7 +205,7 @@ class RFM(Method):
     @classmethod
     def defaults(cls, preset: str, dataset: str) -> dict:
         d = super().defaults(preset, dataset)
-        if preset in ('smoke', 'demo'): d['method_params'] = dict(parts=4)   # feature maps 4 / 8 rows high
+        if preset in ('smoke', 'demo', 'study'): d['method_params'] = dict(parts=4)   # feature maps 4 / 8 / 8 rows high
         return d
 
     def build_model(self, n_classes: int) -> nn.Module:

@@ -18,9 +18,13 @@ __all__ = ['DEPTHS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'imagenet_state_dict', 're
 DEPTHS = {'resnet18': 'ResNet18_Weights', 'resnet34': 'ResNet34_Weights', 'resnet50': 'ResNet50_Weights'}
 
 def imagenet_state_dict(arch: str, pretrained) -> dict | None:
-    "State dict for `arch` from `pretrained`: None, 'imagenet' (torchvision's cache) or a file path."
+    "State dict for `arch` from `pretrained`: None, 'imagenet' (torchvision's cache), 'synth' (the stand-in, 05a) or a file path."
     if arch not in DEPTHS: raise ValueError(f'unknown backbone {arch!r}; valid backbones: {", ".join(DEPTHS)}')
     if pretrained in (None, False, 'none', 'None'): return None
+    if pretrained == 'synth':                     # built on first use (about 15 min for resnet18), then cached
+        from vireid_nb.models.standin import standin_weights
+        path = standin_weights(arch)
+        return torch.load(path, map_location='cpu', weights_only=True)
     if pretrained in (True, 'imagenet'):
         w = getattr(torchvision.models, DEPTHS[arch]).IMAGENET1K_V1
         path = Path(torch.hub.get_dir()) / 'checkpoints' / w.url.split('/')[-1]
