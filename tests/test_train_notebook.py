@@ -53,7 +53,7 @@ def test_bad_parameters_stop_at_once(tmp_path, args, message):
     (dict(method='rfm', mam='foo'), 'choose one of mam, spatial, none'),   # method parameters (all: test_method_contract)
     (dict(resume='no'), "resume='no' is not valid; choose True or False"),
     (dict(epochs='abc'), "epochs='abc' is not valid; it must be an integer >= 1"),
-    (dict(preset='fast'), 'valid presets: smoke, demo, paper'),
+    (dict(preset='fast'), 'valid presets: smoke, demo, study, paper'),
     (dict(backbone='vgg16'), 'choose one of resnet18, resnet34, resnet50'),
     (dict(epoch_len='paper'), "choose 'ids', 'official' or a positive number of batches"),
     (dict(method='den', ird_form='hinge'), 'choose one of push, pull, center'),
