@@ -119,10 +119,6 @@ def _augment(x, gen, r):
     gray = (x * torch.tensor(_LUMA).view(1, 3, 1, 1)).sum(1, keepdim=True).expand(-1, 3, -1, -1)
     return torch.where(g.view(-1, 1, 1, 1), gray, x)
 
-def _save(obj, path):
-    from vireid_nb.core import atomic_write
-    atomic_write(path, lambda p: torch.save(obj, p))
-
 _PARTIAL_EVERY = 50    # steps between the checkpoints of a build
 
 def pretrain_standin(recipe: dict | None = None, path=None, verbose: bool = True) -> Path:
@@ -150,7 +146,7 @@ def pretrain_standin(recipe: dict | None = None, path=None, verbose: bool = True
             if verbose: print(f'continuing the interrupted build at step {step} of {r["steps"]} ({partial.name})', flush=True)
         except Exception as e:
             if verbose: print(f'ignoring {partial} ({type(e).__name__}: {str(e)[:80]}); building from the start', flush=True)
-    from vireid_nb.engine import Progress
+    from vireid_nb.engine import Progress, save_checkpoint     # here, not at the top: the engine pulls in every method
     bar = Progress(r['steps'], done=step, enabled=verbose)
     net.train(); t1 = time.time(); window = []
     with seeded(r['train_seed'] + 1):
@@ -166,16 +162,16 @@ def pretrain_standin(recipe: dict | None = None, path=None, verbose: bool = True
             bar.update(1, loss=f'{np.mean(window[-20:]):.3f}')
             if step % 50 == 0 or step == r['steps']: losses.append([step, float(np.mean(window))]); window = []
             if step % _PARTIAL_EVERY == 0 or step == r['steps']:
-                _save(dict(key=standin_key(r), model=net.state_dict(), optimizer=opt.state_dict(),
+                save_checkpoint(dict(key=standin_key(r), model=net.state_dict(), optimizer=opt.state_dict(),
                            scheduler=sched.state_dict(), gen=gen.get_state(), step=step, losses=losses), partial)
     bar.close()
-    sd = {f'{k}': v for k, v in net.trunk.state_dict().items() if not k.startswith('fc.')}
+    sd = {k: v for k, v in net.trunk.state_dict().items() if not k.startswith('fc.')}
     prov = dict(recipe=r, key=standin_key(r), standin_version=STANDIN_VERSION, generator_version=S.GENERATOR_VERSION,
                 n_images=int(len(vis)), n_ids=int(r['n_ids']), generator_seeds=[int(r['seed'])],
                 heads=n_classes, loss_every_50_steps=losses, render_seconds=render_s,
                 train_seconds=time.time() - t1, torch=torch.__version__, threads=torch.get_num_threads(),
                 built=time.strftime('%Y-%m-%d %H:%M:%S'))
-    _save(sd, path)
+    save_checkpoint(sd, path)
     save_json(prov, path.with_suffix('.json'))
     partial.unlink(missing_ok=True)
     return path
