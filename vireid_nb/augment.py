@@ -31,10 +31,11 @@ def random_pad_crop(x: torch.Tensor, gen=None, pad: int = 10) -> torch.Tensor:
     if pad <= 0: return x
     n, c, h, w = x.shape
     xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
-    oy = (_rand(n, gen, x.device) * (2 * pad + 1)).long(); ox = (_rand(n, gen, x.device) * (2 * pad + 1)).long()
-    rows = (oy[:, None] + torch.arange(h, device=x.device))[:, :, None]      # (n, h, 1)
-    cols = (ox[:, None] + torch.arange(w, device=x.device))[:, None, :]      # (n, 1, w)
-    return xp[torch.arange(n, device=x.device)[:, None, None], :, rows, cols].permute(0, 3, 1, 2)
+    k = 2 * pad + 1                                                          # offsets 0 … 2·pad per axis
+    oy = (_rand(n, gen, x.device) * k).long(); ox = (_rand(n, gen, x.device) * k).long()
+    sN, sC, sH, sW = xp.stride()
+    windows = xp.as_strided((n, c, k, k, h, w), (sN, sC, sH, sW, sH, sW))   # windows[i, :, a, b] = xp[i, :, a:a+h, b:b+w]
+    return windows[torch.arange(n, device=x.device), :, oy, ox]             # (n, c, h, w), contiguous
 
 # %% ../nbs/04_augment.ipynb #c011
 def random_boxes(n: int, h: int, w: int, gen=None, device='cpu', area=(0.02, 0.4), aspect=(0.3, 1 / 0.3),

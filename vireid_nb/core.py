@@ -14,8 +14,8 @@ import torch
 
 # %% auto #0
 __all__ = ['METHODS', 'DATASETS', 'PRESETS', 'CONFIG_FIELDS', 'EPOCH_LENS', 'Modality', 'project_root', 'data_dir', 'runs_dir',
-           'atomic_write', 'save_json', 'stable_hash', 'seeded', 'get_device', 'Registry', 'Config', 'Range',
-           'check_params', 'make_config', 'check_out_dir', 'validate_config', 'save_config', 'load_config']
+           'atomic_write', 'save_json', 'stable_hash', 'seeded', 'get_device', 'amp_dtype', 'Registry', 'Config',
+           'Range', 'check_params', 'make_config', 'check_out_dir', 'validate_config', 'save_config', 'load_config']
 
 # %% ../nbs/00_core.ipynb #c005
 class Modality(IntEnum):
@@ -94,6 +94,13 @@ def get_device(spec: str = 'auto') -> torch.device:
         raise ValueError(f"device={spec!r} asked for CUDA but torch sees no GPU here; use device='auto' or 'cpu'")
     return dev
 
+def amp_dtype(device) -> torch.dtype | None:
+    """The mixed-precision type on `device`: bfloat16 on a GPU that has it (no loss scaling needed), float16 on an older
+    GPU (with a gradient scaler), None (float32) on CPU and MPS, where autocast is slower than float32 for these models."""
+    device = torch.device(device)
+    if device.type != 'cuda': return None
+    return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+
 # %% ../nbs/00_core.ipynb #c017
 class Registry(dict):
     "A name → object mapping whose lookups fail with the list of valid names."
@@ -161,6 +168,12 @@ class Config:
     precise_bn: int | None = None     # training batches that re-estimate BatchNorm statistics before evaluation (0: off)
     eval_every: int = 0               # also score the test protocols every N epochs, for a learning curve (0: off);
                                       # recorded in history.csv as test_<protocol>_<metric>, never used for selection
+    # how the run uses the machine (none of these changes what is trained, except sync_bn)
+    nproc: int = 1                    # processes (GPUs) on this machine: > 1 trains under torchrun (DistributedDataParallel)
+    sync_bn: bool = False             # with nproc > 1: BatchNorm statistics over the global batch (SyncBatchNorm, CUDA only)
+    compile: bool = False             # run the model through torch.compile (falls back to eager, with a message, if it fails)
+    image_store: str = 'auto'         # where training reads the uint8 cache: 'auto', 'device' (resident on the GPU),
+                                      # 'pinned' (page-locked host memory) or 'mmap' (the memory-mapped file, as on CPU)
     # method-specific parameters (validated against Method.params)
     method_params: dict = field(default_factory=dict)
 
@@ -171,7 +184,7 @@ CONFIG_FIELDS = tuple(f.name for f in dataclasses.fields(Config))
 # %% ../nbs/00_core.ipynb #c021
 _CHOICES = dict(preset=PRESETS, backbone=('resnet18', 'resnet34', 'resnet50'), selection=('last', 'val'),
                 optimizer=('sgd', 'adam'), synth_size=('tiny', 'demo', 'full'),
-                sysu_gallery=('auto', 'mat', 'seeded'))
+                sysu_gallery=('auto', 'mat', 'seeded'), image_store=('auto', 'device', 'pinned', 'mmap'))
 
 def _parse_size(v):
     if isinstance(v, str):
@@ -268,9 +281,9 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
     return validate_config(cfg)
 
 # %% ../nbs/00_core.ipynb #c026
-_BOOLS = ('resume', 'overwrite', 'keep_checkpoint', 'flip_test', 'amp')     # None (preset) allowed for the last two
+_BOOLS = ('resume', 'overwrite', 'keep_checkpoint', 'sync_bn', 'compile', 'flip_test', 'amp')   # None (preset) allowed for the last two
 _INTS = dict(epochs=1, ids_per_batch=1, imgs_per_modality=1, eval_trials=1, gallery_shots=1,
-             warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1, eval_every=0)      # name: smallest allowed value
+             warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1, eval_every=0, nproc=1)      # name: smallest allowed value
 _POSITIVE = ('lr', 'backbone_lr_mult', 'gamma')
 _NON_NEGATIVE = ('weight_decay', 'momentum')
 
@@ -343,6 +356,9 @@ def validate_config(cfg: Config) -> Config:
                          'overwrite starts it over')
     try: get_device(cfg.device)  # fails early when CUDA is asked for but absent
     except RuntimeError as e: raise ValueError(f"device={cfg.device!r} is not valid ({e}); use 'auto', 'cpu', 'cuda' or 'cuda:N'") from None
+    if cfg.sync_bn and get_device(cfg.device).type != 'cuda':
+        raise ValueError("sync_bn=True needs CUDA (torch's SyncBatchNorm runs on GPUs only); on CPU each process keeps its own "
+                         'BatchNorm statistics: leave sync_bn False')
     if cfg.out_dir is None:
         cfg.out_dir = str(runs_dir() / f'{cfg.method}-{cfg.dataset}-{cfg.preset}-s{cfg.seed}')
     check_out_dir(cfg.out_dir)

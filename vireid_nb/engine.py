@@ -4,17 +4,18 @@
 
 # %% ../nbs/09_engine.ipynb #c002
 from __future__ import annotations
-import csv, io, json, os, socket, sys, time
+import csv, datetime, gc, io, json, os, socket, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.distributed as dist
 from tqdm.std import tqdm
-from .core import Config, atomic_write, save_json, save_config, load_config, seeded, get_device, make_config
+from .core import Config, atomic_write, save_json, save_config, load_config, seeded, get_device, make_config, amp_dtype
 try: import fcntl
 except ImportError: fcntl = None    # Windows: no folder lock
 from .data.datasets import load_dataset
-from .data.loading import cache_images, CrossModalitySampler, train_batches, to_unit_float
+from .data.loading import cache_images, CrossModalitySampler, ImageStore, train_batches, to_unit_float
 from .evaluate import evaluate
 from .methods.base import Batch, LossTerms, make_method
 import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
@@ -22,7 +23,7 @@ import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
 # %% auto #0
 __all__ = ['RUN_FILES', 'RUN_SETTINGS', 'lr_factor', 'save_checkpoint', 'RunFileError', 'load_checkpoint', 'load_weights',
            'RunFolderError', 'run_state', 'read_run_config', 'plan_run', 'RunLock', 'recompute_bn_stats',
-           'TrainingCollapsed', 'StepLog', 'check_collapse', 'Progress', 'TensorBoardLog', 'Experiment',
+           'TrainingCollapsed', 'StepLog', 'check_collapse', 'Progress', 'TensorBoardLog', 'dist_env', 'Experiment',
            'run_experiment']
 
 # %% ../nbs/09_engine.ipynb #c005
@@ -63,7 +64,8 @@ def load_weights(model: torch.nn.Module, state: dict, source: str = 'checkpoint'
 
 # %% ../nbs/09_engine.ipynb #c024
 RUN_FILES = ('config.json', 'history.csv', 'steps.csv', 'checkpoint.pt', 'best.pt', 'model.pt', 'results.json')
-RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root', 'eval_every')   # how, not what, is run
+RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root', 'eval_every',   # how, not what,
+                'nproc', 'compile', 'image_store')                                                      # is run
 
 def _config_diff(a: dict, b: dict, resume: bool) -> list:
     "Fields in which two configs describe different experiments (`epochs` may grow when resuming)."
@@ -182,10 +184,11 @@ class StepLog:
 
     def due(self) -> bool: return len(self.pending) >= self.sync_every
 
-    def sync(self, where: str = ''):
-        "Copy the pending rows to the host; stop on a non-finite loss."
+    def sync(self, where: str = '', reduce=None):
+        "Copy the pending rows to the host (through `reduce`, e.g. the mean over the ranks of a run); stop on a non-finite loss."
         if not self.pending: return
-        rows = torch.stack(self.pending).cpu(); self.pending = []
+        rows = torch.stack(self.pending); self.pending = []
+        rows = (rows if reduce is None else reduce(rows)).cpu()
         bad = (~torch.isfinite(rows[:, 0])).nonzero()
         if len(bad):
             k = len(self.rows) + int(bad[0])
@@ -260,7 +263,9 @@ class Progress:
 
 class TensorBoardLog:
     "Scalars into TensorBoard event files in the run folder (`purge_step`: forget events from that step on)."
-    def __init__(self, out, purge_step: int | None = None):
+    def __init__(self, out, purge_step: int | None = None, enabled: bool = True):
+        self.w = None
+        if not enabled: return                   # (the ranks > 0 of a distributed run)
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError as e:                 # tensorboard is a dependency; a broken install only loses the live log
             print(f'TensorBoard logging is off ({e}); install tensorboard to get it', file=sys.stderr); self.w = None; return
@@ -294,91 +299,220 @@ def _steps_tensor(steps: list) -> dict:
     cols = list(steps[0]) if steps else []
     return dict(cols=cols, rows=torch.tensor([[r[c] for c in cols] for r in steps], dtype=torch.float64))
 
+def dist_env() -> tuple[int, int, int]:
+    "(rank, local rank, world size) of this process as `torchrun` sets them (RANK, LOCAL_RANK, WORLD_SIZE); (0, 0, 1) alone."
+    e = os.environ
+    return int(e.get('RANK', 0)), int(e.get('LOCAL_RANK', 0)), int(e.get('WORLD_SIZE', 1))
+
 class Experiment:
-    "A run: dataset, cache, method, model, training and evaluation for one `Config`."
+    """A run: dataset, cache, method, model, training and evaluation for one `Config`. Under `torchrun` (more than one
+    process) each process is one rank of a DistributedDataParallel run; rank 0 alone touches the run folder."""
     sync_every = 25        # steps between reads of the loss from the device
 
     def __init__(self, cfg: Config, verbose: bool = True, claim: bool = True):
         "`claim`: apply the run-folder policy and lock `out_dir` for training (analysis of a finished run passes False)."
-        self.cfg, self.verbose = cfg, verbose
+        self.cfg = cfg
         self.out = Path(cfg.out_dir)
-        self.lock, self.plan, self.tb, self.progress = None, None, None, None
-        if claim:                                 # before any data is loaded: a refused run costs nothing
-            plan_run(cfg)                         # refuse without touching the folder (not even its lock file)
-            self.out.mkdir(parents=True, exist_ok=True)
-            self.lock = RunLock(self.out)
-            try: self.plan = plan_run(cfg)        # again, now that no other process can change the folder
-            except BaseException: self.release(); raise
+        self.lock, self.plan, self.tb, self.progress, self._net, self._store, self._own_group = None, None, None, None, None, None, False
+        self.rank, self.local_rank, self.world = dist_env() if claim else (0, 0, 1)
+        self.main, self.verbose = self.rank == 0, verbose and self.rank == 0
         self.device = get_device(cfg.device)
+        if self.world > 1: self._join_group()
+        if claim:                                 # before any data is loaded: a refused run costs nothing
+            def claim_folder():
+                plan_run(cfg)                     # refuse without touching the folder (not even its lock file)
+                self.out.mkdir(parents=True, exist_ok=True)
+                self.lock = RunLock(self.out)
+                try: return plan_run(cfg)         # again, now that no other process can change the folder
+                except BaseException: self.release(); raise
+            try: self.plan = self._on_main(claim_folder)
+            except BaseException: self.release(); raise
         self.method = make_method(cfg)
         t0 = time.time()
-        try:
-            self.ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
-                                   seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
-                                   trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery,
-                                   **({'synth_knobs': cfg.synth_knobs} if cfg.synth_knobs else {}))
-            self.images = cache_images(self.ds, cfg.img_size, verbose=verbose)
+        def load():
+            ds = load_dataset(cfg.dataset, cfg.data_root, val_ids=cfg.val_ids if cfg.selection == 'val' else 0,
+                              seed=cfg.seed, size=cfg.synth_size, img_size=cfg.img_size, trials=cfg.eval_trials,
+                              trial=cfg.trial, gallery_shots=cfg.gallery_shots, sysu_gallery=cfg.sysu_gallery,
+                              **({'synth_knobs': cfg.synth_knobs} if cfg.synth_knobs else {}))
+            return ds, cache_images(ds, cfg.img_size, verbose=self.verbose)
+        try: self.ds, self.images = self._on_main(load, then_others=True)   # rank 0 builds the cache, the others read it
         except BaseException: self.release(); raise
         self.data_seconds = time.time() - t0
         with seeded(cfg.seed): self.model = self.method.build_model(self.ds.n_classes).to(self.device)
-        self.amp = bool(cfg.amp) and self.device.type == 'cuda'
+        if cfg.sync_bn and self.world > 1: self.model = nn.SyncBatchNorm.convert_sync_batchnorm(self.model)
+        if self.device.type == 'cuda':
+            self.model = self.model.to(memory_format=torch.channels_last)   # what cuDNN's tensor-core kernels want
+            torch.backends.cudnn.benchmark = True                            # fixed input sizes: pick the fastest kernels
+        self.amp_dtype = amp_dtype(self.device) if cfg.amp else None
+        self.amp = self.amp_dtype is not None
         self.history, self.steps, self.best, self.start_epoch = [], [], None, 0
 
+    # ---- the processes of a distributed run
+    def _join_group(self):
+        # DDP warns when a gradient's strides differ from its bucket's; for 1×1 convolutions on CPU the two layouts are the
+        # same memory order written differently (size-1 dimensions), so the warning says nothing about this run
+        warnings.filterwarnings('ignore', message='Grad strides do not match bucket view strides')
+        if self.device.type == 'cuda':
+            self.device = torch.device('cuda', self.local_rank); torch.cuda.set_device(self.device)
+        if not dist.is_initialized():
+            dist.init_process_group('nccl' if self.device.type == 'cuda' else 'gloo',   # rank 0 alone evaluates: the
+                                    timeout=datetime.timedelta(minutes=60)); self._own_group = True  # others wait that long
+        if dist.get_world_size() != self.world:
+            raise RuntimeError(f'WORLD_SIZE is {self.world} but the process group has {dist.get_world_size()} processes')
+
+    def _on_main(self, fn, then_others: bool = False):
+        """Run `fn` on rank 0 and hand its result, or its error, to every rank (alone: just `fn()`). With `then_others`
+        the other ranks run `fn` themselves once rank 0 has succeeded (e.g. to read the cache rank 0 built)."""
+        if self.world == 1: return fn()
+        res, err = None, None
+        if self.main:
+            try: res = fn()
+            except BaseException as e: err = e
+        msg = [None if err is None else f'{type(err).__name__}: {err}', None if then_others else res]
+        dist.broadcast_object_list(msg, src=0)
+        if err is not None: raise err
+        if msg[0] is not None: raise RuntimeError(f'rank 0 failed, so rank {self.rank} stops too: {msg[0]}')
+        return res if self.main else fn() if then_others else msg[1]
+
+    def _barrier(self):
+        if self.world > 1: dist.barrier()
+
+    def _seed(self, k: int, start_epoch: int = 0) -> int:
+        "Seed of generator `k` (0 sampler, 1 augmentation, 2–3 precise BN): rank 0 as a single-process run, others their own."
+        if self.rank == 0: return self.cfg.seed + k
+        return int(np.random.SeedSequence([self.cfg.seed, self.rank, start_epoch, k]).generate_state(1)[0])
+
+    def _mean_over_ranks(self, t: torch.Tensor) -> torch.Tensor:
+        if self.world > 1: dist.all_reduce(t); t /= self.world
+        return t
+
     def settings(self) -> dict:
-        "The config as used: `device` and `amp` resolved on this machine (config.json keeps what was asked)."
-        return {**self.cfg.to_dict(), 'device': str(self.device), 'amp': self.amp}
+        "The config as used: `device`, `amp` and the world size resolved on this machine (config.json keeps what was asked)."
+        return {**self.cfg.to_dict(), 'device': str(self.device), 'amp': self.amp,
+                'amp_dtype': str(self.amp_dtype).replace('torch.', '') if self.amp else None, 'world_size': self.world}
 
     def release(self):
         "Free the run folder (its lock) and close the live logs; called when the run ends or fails."
         if self.lock is not None: self.lock.release(); self.lock = None
         if self.tb is not None: self.tb.close(); self.tb = None
+        if self._own_group and dist.is_initialized():
+            # drop DistributedDataParallel (its reducer holds the group) while the group lives: freeing it after the group
+            # was destroyed can deadlock gloo's worker thread against the GIL at exit
+            self._net = None; gc.collect()
+            dist.destroy_process_group(); self._own_group = False
+
+    def close(self):
+        "`release`, and drop what holds memory (the image store, which may sit on the GPU, the wrapped network, the model)."
+        self.release(); self._store = self._net = None; self.model = None
+        if torch.cuda.is_available(): torch.cuda.empty_cache()
 
     def _log(self, *a):
         if self.progress is not None: self.progress.clear()
         if self.verbose: print(*a, flush=True)
 
-    def _sampler(self, seed, epoch_len=None) -> CrossModalitySampler:
+    # ---- the pieces of a training step (also used by the benchmark, nbs/bench.ipynb)
+    @property
+    def store(self) -> ImageStore:
+        "The image cache where this run's device reads it (`cfg.image_store`; resident on a GPU when it fits)."
+        if self._store is None: self._store = ImageStore(self.images, self.device, self.cfg.image_store)
+        return self._store
+
+    def sampler(self, seed: int | None = None, epoch_len=None) -> CrossModalitySampler:
+        "This rank's P × (K + K) sampler (`seed`: its generator's seed; default the run's)."
         return CrossModalitySampler(self.ds.labels, self.ds.modality[self.ds.train], self.cfg.ids_per_batch,
-                                    self.cfg.imgs_per_modality, torch.Generator().manual_seed(seed),
+                                    self.cfg.imgs_per_modality,
+                                    torch.Generator().manual_seed(self._seed(0) if seed is None else seed),
                                     epoch_len or self.cfg.epoch_len or 'ids')
 
-    def _optimizer(self):
+    def batches(self, sampler, gen: torch.Generator):
+        """Training `Batch`es on the device for one pass of `sampler` (a `CrossModalitySampler`, or any iterable of arrays
+        of positions into the training set): gathered, converted to float, `method.augment`ed."""
+        dev = self.device
+        for x, y, m, c in train_batches(self.store, self.ds, sampler):
+            m = m.to(dev, non_blocking=True)
+            b = self.method.augment(Batch(to_unit_float(x, dev), y.to(dev, non_blocking=True), m,
+                                          c.to(dev, non_blocking=True), m.clone()), gen)
+            yield b.replace(x=b.x.contiguous(memory_format=torch.channels_last)) if dev.type == 'cuda' else b
+
+    def optimizer(self) -> torch.optim.Optimizer:
+        "The run's optimiser over the method's parameter groups (fused kernels on a GPU)."
         groups = self.method.param_groups(self.model)
         for g in groups: g['lr'] = self.cfg.lr * g['lr_mult']
-        if self.cfg.optimizer == 'adam': return torch.optim.Adam(groups, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        fast = {'fused': True} if self.device.type == 'cuda' else {}
+        if self.cfg.optimizer == 'adam':
+            return torch.optim.Adam(groups, lr=self.cfg.lr, weight_decay=self.cfg.weight_decay, **fast)
         return torch.optim.SGD(groups, lr=self.cfg.lr, momentum=self.cfg.momentum, weight_decay=self.cfg.weight_decay,
-                               nesterov=self.cfg.momentum > 0)
+                               nesterov=self.cfg.momentum > 0, **fast)
 
-    def _start(self):
-        "Carry out the plan: a fresh folder, or the old run's files removed (`overwrite`); the checkpoint when resuming."
-        if self.plan is None: raise RunFolderError('this Experiment was built with claim=False (to analyse a run); it cannot train')
-        if self.lock is None and fcntl is not None:
-            raise RunFolderError(f'this run of {self.out} has ended (or failed); build a new Experiment to train again')
-        if self.plan == 'overwrite':
-            for f in [*RUN_FILES, 'features.pt', *(p.name for p in self.out.glob('events.out.tfevents.*')),
-                      *(p.name for p in self.out.glob('results-*ep.json'))]:
-                (self.out / f).unlink(missing_ok=True)
-        ck, path = None, self.out / 'checkpoint.pt'
-        if self.cfg.resume and path.exists():
-            ck = load_checkpoint(path, f'Start the run over with -p overwrite True (or remove {self.out}); its finished '
-                                       'epochs are lost with the checkpoint.')
-            if (self.out / 'results.json').exists():     # extending a finished run: its results are kept under their epochs,
-                os.replace(self.out / 'results.json', self.out / f"results-{ck['epoch']}ep.json")   # and a crash can resume
-        elif self.cfg.resume: self._log(f'resume=True but {path} does not exist: starting from epoch 1')
-        return ck
+    def grad_scaler(self) -> torch.amp.GradScaler:
+        "Loss scaling, needed by float16 autocast only (bfloat16 has float32's range)."
+        return torch.amp.GradScaler('cuda', enabled=self.amp_dtype == torch.float16)
 
+    @property
+    def net(self) -> nn.Module:
+        """The module the training step calls: the model, wrapped in DistributedDataParallel under torchrun and run
+        through `torch.compile` with `cfg.compile`. It shares its parameters with `self.model`, which is saved."""
+        if self._net is None:
+            net, self.compiled = self.model, False
+            if self.world > 1:
+                net = nn.parallel.DistributedDataParallel(net, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
+            if self.cfg.compile:
+                try: net, self.compiled = torch.compile(net), True
+                except Exception as e: self._log(f'compile=True: torch.compile is not available here ({type(e).__name__}: {e}); '
+                                                 'training runs eagerly')
+            self._net = net
+        return self._net
+
+    def train_step(self, batch: Batch, opt, scaler) -> LossTerms:
+        "One optimiser step on `batch` (autocast, loss scaling when float16); no host synchronisation."
+        net = self.net
+        try:
+            with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
+                res = self.method.step(net, batch)
+            opt.zero_grad(set_to_none=True)
+            scaler.scale(res.loss).backward()
+        except Exception as e:
+            if not getattr(self, 'compiled', False) or getattr(self, '_compile_ok', False): raise
+            # the first compiled step failed (no C++ compiler, an unsupported operation, ...): go on eagerly, same step
+            self._log(f'compile=True: torch.compile failed on the first step ({type(e).__name__}: {str(e).strip()[:300]}); '
+                      'training continues without it')
+            self._net = getattr(net, '_orig_mod', net); self.compiled = False
+            return self.train_step(batch, opt, scaler)
+        self._compile_ok = True
+        scaler.step(opt); scaler.update()
+        return res
+
+    # ---- a run
     def recompute_bn(self) -> int:
         "Precise BN on `cfg.precise_bn` training batches, sampled and augmented as in training (generators of its own)."
         n = int(self.cfg.precise_bn or 0)
         if n <= 0: return 0
-        dev, smp = self.device, self._sampler(self.cfg.seed + 2, epoch_len=n)
-        gen = torch.Generator(device=dev).manual_seed(self.cfg.seed + 3)
-        def batches():
-            for x, y, m, c in train_batches(self.images, self.ds, smp):
-                m = m.to(dev)
-                b = self.method.augment(Batch(to_unit_float(x, dev), y.to(dev), m, c.to(dev), m.clone()), gen)
-                yield b.x, b.modality
-        with torch.autocast(dev.type, enabled=self.amp): return recompute_bn_stats(self.model, batches())
+        smp = self.sampler(self._seed(2), epoch_len=n)
+        gen = torch.Generator(device=self.device).manual_seed(self._seed(3))
+        with torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp):
+            return recompute_bn_stats(self.model, ((b.x, b.modality) for b in self.batches(smp, gen)))
+
+    def _start(self):
+        "Carry out the plan: a fresh folder, or the old run's files removed (`overwrite`); the checkpoint when resuming."
+        if self.plan is None: raise RunFolderError('this Experiment was built with claim=False (to analyse a run); it cannot train')
+        if getattr(self, 'ended', False) or (self.main and self.lock is None and fcntl is not None):
+            raise RunFolderError(f'this run of {self.out} has ended (or failed); build a new Experiment to train again')
+        path = self.out / 'checkpoint.pt'
+        def prepare():
+            if self.plan == 'overwrite':
+                for f in [*RUN_FILES, 'features.pt', *(p.name for p in self.out.glob('events.out.tfevents.*')),
+                          *(p.name for p in self.out.glob('results-*ep.json'))]:
+                    (self.out / f).unlink(missing_ok=True)
+            if self.cfg.resume and not path.exists(): self._log(f'resume=True but {path} does not exist: starting from epoch 1')
+        self._on_main(prepare)
+        if not (self.cfg.resume and path.exists()): return None
+        ck = load_checkpoint(path, f'Start the run over with -p overwrite True (or remove {self.out}); its finished '
+                                   'epochs are lost with the checkpoint.')
+        def keep_results():                    # extending a finished run: its results are kept under their epochs,
+            if (self.out / 'results.json').exists():      # and a crash can resume
+                os.replace(self.out / 'results.json', self.out / f"results-{ck['epoch']}ep.json")
+        self._on_main(keep_results)
+        return ck
 
     def fit(self) -> list:
         "Train for `cfg.epochs` epochs (continuing a checkpoint when resuming); return the history."
@@ -387,27 +521,29 @@ class Experiment:
 
     def _fit(self) -> list:
         cfg, model, dev = self.cfg, self.model, self.device
-        self.out.mkdir(parents=True, exist_ok=True)
+        if self.main: self.out.mkdir(parents=True, exist_ok=True)
         ck = self._start()
-        opt = self._optimizer()
-        scaler = torch.amp.GradScaler('cuda', enabled=self.amp)
-        aug_gen = torch.Generator(device=dev).manual_seed(cfg.seed + 1)
-        sampler = self._sampler(cfg.seed)
+        start = 0 if ck is None else ck['epoch']
+        opt, scaler = self.optimizer(), self.grad_scaler()
+        aug_gen = torch.Generator(device=dev).manual_seed(self._seed(1, start))
+        sampler = self.sampler(self._seed(0, start))
         rng = None
         if ck is not None:
             load_weights(model, ck['model'], str(self.out / 'checkpoint.pt')); opt.load_state_dict(ck['optimizer'])
-            scaler.load_state_dict(ck['scaler']); sampler.gen.set_state(ck['sampler_rng']); aug_gen.set_state(ck['aug_rng'])
-            rng = ck['torch_rng']
+            scaler.load_state_dict(ck['scaler'])
+            if self.main:        # rank 0 continues the saved random streams; other ranks start new ones for this epoch
+                sampler.gen.set_state(ck['sampler_rng']); aug_gen.set_state(ck['aug_rng']); rng = ck['torch_rng']
             self.history, self.best, self.start_epoch = ck['history'], ck['best'], ck['epoch']
             if 'steps' in ck: self.steps = [dict(zip(ck['steps']['cols'], r)) for r in ck['steps']['rows'].tolist()]
             else: self.steps = [r for r in _read_csv(self.out / 'steps.csv') if r['epoch'] <= self.start_epoch]
             self._log(f'resumed from {self.out / "checkpoint.pt"} after epoch {self.start_epoch}')
-        save_config(cfg, self.out / 'config.json')      # only now: the run it describes starts
-        self.tb = TensorBoardLog(self.out, purge_step=len(self.steps))
+        if self.main: save_config(cfg, self.out / 'config.json')      # only now: the run it describes starts
+        self.tb = TensorBoardLog(self.out, purge_step=len(self.steps), enabled=self.main)
         per_epoch = len(sampler)
         self.progress = Progress(per_epoch * cfg.epochs, done=per_epoch * self.start_epoch, enabled=self.verbose)
         try:
-            with seeded(cfg.seed, state=rng):           # the run's own global RNG state; the caller's is restored after
+            # the run's own global RNG state (rank 0: the single-process run's); the caller's is restored after
+            with seeded(cfg.seed if self.main else self._seed(4, start), state=rng):
                 for epoch in range(self.start_epoch, cfg.epochs):
                     f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
                     for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
@@ -416,34 +552,29 @@ class Experiment:
                     if cfg.eval_every and (epoch + 1) % cfg.eval_every == 0 and epoch + 1 < cfg.epochs:
                         row.update(self._curve_point())
                     self.history.append(row)
-                    _write_csv(self.history, self.out / 'history.csv')
-                    save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
-                                         sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
-                                         torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
-                                         steps=_steps_tensor(self.steps), best=self.best, config=cfg.to_dict()),
-                                    self.out / 'checkpoint.pt')
+                    if self.main:
+                        _write_csv(self.history, self.out / 'history.csv')
+                        save_checkpoint(dict(model=model.state_dict(), optimizer=opt.state_dict(), scaler=scaler.state_dict(),
+                                             sampler_rng=sampler.gen.get_state(), aug_rng=aug_gen.get_state(),
+                                             torch_rng=torch.get_rng_state(), epoch=epoch + 1, history=self.history,
+                                             steps=_steps_tensor(self.steps), best=self.best, config=cfg.to_dict(),
+                                             world_size=self.world), self.out / 'checkpoint.pt')
                 self.progress.close()
                 self._select()
         finally: self.progress = None
         return self.history
 
     def _train_epoch(self, epoch, opt, scaler, sampler, aug_gen, lr: float) -> dict:
-        cfg, model, dev, method, bar = self.cfg, self.model, self.device, self.method, self.progress
+        cfg, bar = self.cfg, self.progress
         where, first = f'epoch {epoch + 1}', len(self.steps)
-        model.train(); log, n_img, t0 = StepLog(self.sync_every), 0, time.time()
+        self.model.train(); log, n_img, t0 = StepLog(self.sync_every), 0, time.time()
+        sampled = 2 * cfg.ids_per_batch * cfg.imgs_per_modality * self.world
         bar.update(0, epoch=f'{epoch + 1}/{cfg.epochs}', loss='…')
-        def synced():
-            n0 = sum(len(r) for r in log.rows); log.sync(where); t = log.table()
+        def synced():                      # every rank logs the mean over ranks: all take the same stop decisions
+            n0 = sum(len(r) for r in log.rows); log.sync(where, self._mean_over_ranks); t = log.table()
             for i, r in enumerate(t[n0:].tolist()): self.tb.scalars('step', dict(zip(log.names, r)), first + n0 + i + 1)
-        for x, y, m, c in train_batches(self.images, self.ds, sampler):
-            m = m.to(dev, non_blocking=True)
-            batch = Batch(to_unit_float(x, dev), y.to(dev, non_blocking=True), m, c.to(dev, non_blocking=True), m.clone())
-            batch = method.augment(batch, aug_gen)
-            with torch.autocast(dev.type, enabled=self.amp):
-                res = method.step(model, batch)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(res.loss).backward(); scaler.step(opt); scaler.update()
-            log.add(res); n_img += len(batch)
+        for batch in self.batches(sampler, aug_gen):
+            log.add(self.train_step(batch, opt, scaler)); n_img += sampled   # sampled images, not a method's added copies
             if log.due():
                 synced()
                 bar.update(0, loss=f'{log.mean():.3f}', img_s=f'{n_img / (time.time() - t0):.0f}')
@@ -452,7 +583,7 @@ class Experiment:
         secs = time.time() - t0
         table = log.table()
         self.steps += [dict(epoch=epoch + 1, step=i + 1, **dict(zip(log.names, r)), lr=lr) for i, r in enumerate(table.tolist())]
-        _write_csv(self.steps, self.out / 'steps.csv')
+        if self.main: _write_csv(self.steps, self.out / 'steps.csv')
         row = dict(epoch=epoch + 1, steps=len(table), **dict(zip(log.names, table.mean(0).tolist())), lr=lr,
                    seconds=secs, images_per_s=n_img / secs)
         self.tb.scalars('epoch', {k: row[k] for k in (*log.names, 'lr', 'images_per_s')}, len(self.steps))
@@ -460,9 +591,10 @@ class Experiment:
         bar.update(0, force=True, loss=f"{row['loss']:.3f}", img_s=f"{row['images_per_s']:.0f}")
         self._log(f"epoch {epoch + 1}/{cfg.epochs}: loss {row['loss']:.3f} ({terms}), {len(table)} steps, "
                   f'{row["images_per_s"]:.0f} img/s, {secs:.1f} s')
-        try: check_collapse(log.names, table, method.degenerate(), where)
+        try: check_collapse(log.names, table, self.method.degenerate(), where)
         except TrainingCollapsed:
-            _write_csv(self.history + [row], self.out / 'history.csv'); raise
+            if self.main: _write_csv(self.history + [row], self.out / 'history.csv')
+            raise
         return row
 
     def _curve_point(self) -> dict:
@@ -470,9 +602,9 @@ class Experiment:
         bns = [m for m in self.model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
         saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()) for m in bns]
         try:
-            self.recompute_bn()
-            res = evaluate(self.model, self.ds, self.images, self.ds.protocols, self.device, self.cfg.seed,
-                           self.cfg.flip_test, amp=self.amp)
+            self.recompute_bn()                                  # every rank (SyncBatchNorm needs them all)
+            res = self._on_main(lambda: evaluate(self.model, self.ds, self.store, self.ds.protocols, self.device, self.cfg.seed,
+                                                 self.cfg.flip_test, amp=self.amp_dtype or False))
         finally:
             for m, (mean, var, n) in zip(bns, saved): m.running_mean.copy_(mean); m.running_var.copy_(var); m.num_batches_tracked.copy_(n)
         for r in res: self.tb.scalars(f"curve/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP')}, len(self.steps))
@@ -482,12 +614,15 @@ class Experiment:
 
     def _validate(self, epoch) -> dict:
         self.recompute_bn()
-        res = evaluate(self.model, self.ds, self.images, self.ds.val_protocols, self.device, self.cfg.seed,
-                       self.cfg.flip_test, amp=self.amp)
-        score = float(np.mean([r['mAP'] for r in res]))
-        if self.best is None or score > self.best['score']:
-            self.best = dict(epoch=epoch + 1, score=score)
-            save_checkpoint(self.model.state_dict(), self.out / 'best.pt')
+        def score():
+            res = evaluate(self.model, self.ds, self.store, self.ds.val_protocols, self.device, self.cfg.seed,
+                           self.cfg.flip_test, amp=self.amp_dtype or False)
+            score = float(np.mean([r['mAP'] for r in res]))
+            if self.best is None or score > self.best['score']:
+                self.best = dict(epoch=epoch + 1, score=score)
+                save_checkpoint(self.model.state_dict(), self.out / 'best.pt')
+            return res, self.best
+        res, self.best = self._on_main(score)                # rank 0 scores and keeps the best epoch; all ranks know it
         for r in res: self.tb.scalars(f"val/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP')}, len(self.steps))
         self._log('  validation: ' + ', '.join(f"{r['protocol']} rank-1 {r['rank1']:.1f} mAP {r['mAP']:.1f}" for r in res))
         return {f"{r['protocol']}_{k}": r[k] for r in res for k in ('rank1', 'mAP')}
@@ -500,21 +635,26 @@ class Experiment:
         else:
             self.recompute_bn()
             self.selected_epoch = len(self.history)
-        save_checkpoint(self.model.state_dict(), self.out / 'model.pt')
+        self._on_main(lambda: save_checkpoint(self.model.state_dict(), self.out / 'model.pt'))
 
     def evaluate(self) -> dict:
-        "Score the test protocols once with the selected model; write results.json; end the run (checkpoint removed, lock freed)."
-        try: return self._evaluate()
-        finally: self.release()
+        """Score the test protocols once with the selected model; write results.json; end the run (checkpoint removed,
+        lock freed). Under torchrun rank 0 evaluates and every rank returns its results."""
+        try:
+            res = self._on_main(self._evaluate)
+            self._barrier()                       # every rank has its results before the group is taken down
+            return res
+        finally: self.release(); self.ended = True
 
     def _evaluate(self) -> dict:
         t0 = time.time()
-        res = evaluate(self.model, self.ds, self.images, self.ds.protocols, self.device, self.cfg.seed,
-                       self.cfg.flip_test, amp=self.amp)
+        res = evaluate(self.model, self.ds, self.store, self.ds.protocols, self.device, self.cfg.seed,
+                       self.cfg.flip_test, amp=self.amp_dtype or False)
         train_s = float(sum(r['seconds'] for r in self.history))
         n_img = sum(r['images_per_s'] * r['seconds'] for r in self.history)
         out = dict(method=self.cfg.method, dataset=self.cfg.dataset, preset=self.cfg.preset, seed=self.cfg.seed,
-                   device=str(self.device), amp=self.amp, selection=self.cfg.selection,
+                   device=str(self.device), amp=self.amp, amp_dtype=self.settings()['amp_dtype'], world_size=self.world,
+                   compiled=bool(getattr(self, 'compiled', False)), image_store=self.store.where, selection=self.cfg.selection,
                    selected_epoch=getattr(self, 'selected_epoch', len(self.history)),
                    train_seconds=train_s, train_images_per_second=n_img / train_s if train_s else 0.0,
                    train_steps=int(sum(r['steps'] for r in self.history)),
@@ -525,6 +665,7 @@ class Experiment:
                 for r in res: self.tb.scalars(f"test/{r['protocol']}", {k: r[k] for k in ('rank1', 'mAP', 'mINP')}, len(self.steps))
             if not self.cfg.keep_checkpoint: (self.out / 'checkpoint.pt').unlink(missing_ok=True)
         return out
+
 
 # %% ../nbs/09_engine.ipynb #c012
 def run_experiment(verbose: bool = True, **params) -> dict:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 import torch.nn.functional as F
+from .core import amp_dtype
 from .data.datasets import ReIDDataset, Protocol
 from .data.loading import gather, to_unit_float
 from .metrics import eval_sysu, eval_llcm, eval_regdb, eval_location
@@ -16,19 +17,22 @@ __all__ = ['embed_batches', 'extract_features', 'evaluate_protocol', 'scored_rec
 
 # %% ../nbs/10_evaluate.ipynb #c005
 @torch.no_grad()
-def embed_batches(model, batches, flip: bool = False, amp: bool = False) -> torch.Tensor:
-    "L2-normalised eval-mode features (N, D) (CPU float32) of `(x, modality)` batches already on the model's device."
+def embed_batches(model, batches, flip: bool = False, amp=False) -> torch.Tensor:
+    """L2-normalised eval-mode features (N, D) (CPU float32) of `(x, modality)` batches already on the model's device.
+    `amp`: True for the device's mixed-precision type (`amp_dtype`: bfloat16 on recent GPUs, none on CPU), or a dtype."""
     was_training = model.training; model.eval()
     feats = []
     try:
         for x, m in batches:
-            with torch.autocast(x.device.type, enabled=amp and x.device.type == 'cuda'):
+            dtype = amp if isinstance(amp, torch.dtype) else amp_dtype(x.device) if amp else None
+            if x.device.type == 'cuda': x = x.contiguous(memory_format=torch.channels_last)
+            with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
                 f = F.normalize(model(x, m).float(), dim=1)
                 if flip: f = F.normalize(f + F.normalize(model(x.flip(-1), m).float(), dim=1), dim=1)
-            feats.append(f.cpu())
+            feats.append(f)                                  # kept on the device: one copy to the host at the end
     finally:
         model.train(was_training)
-    out = torch.cat(feats) if feats else torch.empty(0, 0)
+    out = torch.cat(feats).cpu() if feats else torch.empty(0, 0)
     zero = out.abs().sum(1) == 0
     if len(out) > 1 and (zero.float().mean() > 0.5 or bool((out.std(0) == 0).all())):
         # every distance would tie and the ranking would follow the gallery's order: numbers without meaning
@@ -43,10 +47,11 @@ def embed_batches(model, batches, flip: bool = False, amp: bool = False) -> torc
             '(precise_bn > 0, the default of every preset) or train longer or with a lower lr.')
     return out
 
-def extract_features(model, images, modality, idx, device, batch_size: int = 256, flip: bool = False,
+def extract_features(model, images, modality, idx, device, batch_size: int | None = None, flip: bool = False,
                      amp: bool = False) -> torch.Tensor:
     "L2-normalised features (len(idx), D) of records `idx` of the uint8 image cache (CPU float32)."
     idx = np.asarray(idx); mod = torch.as_tensor(np.asarray(modality)[idx])
+    batch_size = batch_size or (1024 if torch.device(device).type == 'cuda' else 256)   # large batches where they pay
     batches = ((to_unit_float(gather(images, idx[s:s + batch_size]), device), mod[s:s + batch_size].to(device))
                for s in range(0, len(idx), batch_size))
     return embed_batches(model, batches, flip, amp)
@@ -88,7 +93,7 @@ def scored_records(protocols) -> np.ndarray:
     return np.unique(np.concatenate([np.r_[p.query, p.gallery_pool] for p in protocols])).astype(np.int64)
 
 def evaluate(model, ds: ReIDDataset, images, protocols=None, device='cpu', seed: int = 0, flip: bool = False,
-             batch_size: int = 256, amp: bool = False) -> list[dict]:
+             batch_size: int | None = None, amp=False) -> list[dict]:
     "Extract features once for every record any protocol needs, then score each protocol."
     protocols = ds.protocols if protocols is None else protocols
     device = torch.device(device)

@@ -16,8 +16,8 @@ from .datasets import ReIDDataset
 from . import synth as _synth
 
 # %% auto #0
-__all__ = ['CACHE_VERSION', 'ImageReadError', 'read_image', 'read_pixels', 'cache_images', 'CrossModalitySampler', 'gather',
-           'to_unit_float', 'train_batches', 'to_rgb8']
+__all__ = ['CACHE_VERSION', 'ImageReadError', 'read_image', 'read_pixels', 'cache_images', 'CrossModalitySampler', 'ImageStore',
+           'gather', 'to_unit_float', 'train_batches', 'to_rgb8']
 
 # %% ../../nbs/03_loading.ipynb #c005
 class ImageReadError(RuntimeError): pass
@@ -127,20 +127,67 @@ class CrossModalitySampler:
         for b in range(len(ids)): yield torch.cat([vis[b], ir[b]]).numpy()
 
 # %% ../../nbs/03_loading.ipynb #c013
-def gather(images: np.ndarray, idx: np.ndarray) -> torch.Tensor:
-    "uint8 tensor of `images[idx]`, reading the memory map in sorted order."
-    uniq, inv = np.unique(idx, return_inverse=True)
-    return torch.from_numpy(np.ascontiguousarray(images[uniq]))[torch.from_numpy(inv)]
+def _gather_mmap(images: np.ndarray, idx) -> torch.Tensor:
+    uniq, inv = np.unique(np.asarray(idx), return_inverse=True)          # read the memory map in sorted order
+    return torch.from_numpy(np.ascontiguousarray(images[uniq]))[torch.from_numpy(inv.reshape(-1))]
+
+class ImageStore:
+    """The uint8 image cache (N, 3, H, W) where the training device reads it fastest: `where` is 'device' (resident in
+    GPU memory), 'pinned' (page-locked host memory, asynchronous copies), 'mmap' (the memory map; CPU) or 'auto'
+    ('device' on a GPU when the cache takes at most `budget` of its free memory, else 'pinned'; 'mmap' elsewhere)."""
+    def __init__(self, images: np.ndarray, device='cpu', where: str = 'auto', budget: float = 0.3):
+        self.images, self.device = images, torch.device(device)
+        if where == 'auto':
+            if self.device.type != 'cuda': where = 'mmap'
+            else: where = 'device' if images.nbytes <= budget * torch.cuda.mem_get_info(self.device)[0] else 'pinned'
+        if where not in ('device', 'pinned', 'mmap'):
+            raise ValueError(f"image_store={where!r} is not valid; choose one of auto, device, pinned, mmap")
+        if where != 'mmap' and self.device.type != 'cuda':
+            raise ValueError(f"image_store={where!r} needs a CUDA device; this run is on {self.device}: use 'auto' or 'mmap'")
+        self.where, self.data = where, None
+        if where != 'mmap':
+            host = torch.from_numpy(np.ascontiguousarray(images))
+            self.data = host.to(self.device) if where == 'device' else host.pin_memory()
+
+    def __len__(self): return len(self.images)
+    @property
+    def shape(self): return tuple(self.images.shape)
+    @property
+    def nbytes(self) -> int: return int(self.images.nbytes)
+
+    def gather(self, idx) -> torch.Tensor:
+        "uint8 images of records `idx` (array or tensor): on the GPU for 'device' and 'pinned', on the host for 'mmap'."
+        if self.where == 'mmap': return _gather_mmap(self.images, idx.cpu().numpy() if torch.is_tensor(idx) else idx)
+        idx = torch.as_tensor(idx)
+        if self.where == 'device': return self.data[idx.to(self.device, non_blocking=True)]
+        out = torch.empty((len(idx), *self.data.shape[1:]), dtype=torch.uint8, pin_memory=True)
+        torch.index_select(self.data, 0, idx.cpu(), out=out)
+        return out.to(self.device, non_blocking=True)
+
+def gather(images, idx) -> torch.Tensor:
+    "uint8 tensor of `images[idx]` from a memory-mapped cache (read in sorted order) or an `ImageStore`."
+    if isinstance(images, ImageStore): return images.gather(idx)
+    return _gather_mmap(images, idx)
 
 def to_unit_float(x: torch.Tensor, device) -> torch.Tensor:
     "uint8 NCHW → float in [0, 1] on `device`."
     return x.to(device, non_blocking=True).float().div_(255)
 
 def train_batches(images, ds: ReIDDataset, sampler: CrossModalitySampler):
-    "Yield (uint8 images, labels, modality, cameras) tensors for one epoch, prefetching the next batch."
-    rec, labels = ds.train, torch.from_numpy(ds.labels)
+    """Yield (uint8 images, labels, modality, cameras) tensors for one epoch: on the GPU from an `ImageStore` resident
+    there (the epoch's positions copied once), else gathered on the host one batch ahead in a background thread."""
+    rec, labels = torch.from_numpy(ds.train), torch.from_numpy(ds.labels)
     mod, cams = torch.from_numpy(ds.modality[ds.train]), torch.from_numpy(ds.cams[ds.train])
-    def load(pos): return gather(images, rec[pos]), labels[pos], mod[pos], cams[pos]
+    if isinstance(images, ImageStore) and images.where == 'device':
+        dev = images.device
+        pos = torch.from_numpy(np.stack(list(sampler))).to(dev)               # (batches, 2PK), one copy per epoch
+        rec, labels, mod, cams = (t.to(dev) for t in (rec, labels, mod, cams))
+        for p in pos: yield images.data[rec[p]], labels[p], mod[p], cams[p]
+        return
+    pin = isinstance(images, ImageStore) and images.where == 'pinned'
+    def load(pos):
+        pos = torch.from_numpy(pos); out = gather(images, rec[pos]), labels[pos], mod[pos], cams[pos]
+        return out[:1] + tuple(t.pin_memory() for t in out[1:]) if pin else out
     with ThreadPoolExecutor(1) as ex:
         it = iter(sampler); nxt = next(it, None); fut = ex.submit(load, nxt) if nxt is not None else None
         while fut is not None:

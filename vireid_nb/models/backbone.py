@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 import torch.nn as nn
 import copy
+import http.client
 import torchvision
 
 # %% auto #0
@@ -18,7 +19,7 @@ __all__ = ['DEPTHS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'imagenet_state_dict', 're
 DEPTHS = {'resnet18': 'ResNet18_Weights', 'resnet34': 'ResNet34_Weights', 'resnet50': 'ResNet50_Weights'}
 
 def imagenet_state_dict(arch: str, pretrained) -> dict | None:
-    "State dict for `arch` from `pretrained`: None, 'imagenet' (torchvision's cache), 'synth' (the stand-in, 05a) or a file path."
+    "State dict for `arch` from `pretrained`: None, 'imagenet' (torchvision's IMAGENET1K_V1: its cache, else a download), 'synth' (the stand-in, 05a) or a file path."
     if arch not in DEPTHS: raise ValueError(f'unknown backbone {arch!r}; valid backbones: {", ".join(DEPTHS)}')
     if pretrained in (None, False, 'none', 'None'): return None
     if pretrained == 'synth':                     # built on first use (about 15 min for resnet18), then cached
@@ -28,11 +29,15 @@ def imagenet_state_dict(arch: str, pretrained) -> dict | None:
     if pretrained in (True, 'imagenet'):
         w = getattr(torchvision.models, DEPTHS[arch]).IMAGENET1K_V1
         path = Path(torch.hub.get_dir()) / 'checkpoints' / w.url.split('/')[-1]
-        if not path.exists():
+        try: return w.get_state_dict(progress=True, check_hash=True, map_location='cpu', weights_only=True)
+        except (OSError, http.client.HTTPException, RuntimeError) as e:   # URLError, HTTPError, socket errors are OSErrors
+            if path.exists() or isinstance(e, RuntimeError) and 'hash' not in str(e): raise   # a download's failure only
+            reason = f'{type(e).__name__}: {str(e)[:200]}'
             raise FileNotFoundError(
-                f"ImageNet weights for {arch} are not in torchvision's cache and this machine cannot download them.\n"
+                f"ImageNet weights for {arch} are not in torchvision's cache and this machine cannot download them "
+                f"(download failed: {reason}).\n"
                 f"  Put the file {path.name} at {path}\n  (torchvision's file for {DEPTHS[arch]}.IMAGENET1K_V1), "
-                f"or pass pretrained='/path/to/{path.name}', or pretrained=None to train from scratch.")
+                f"or pass pretrained='/path/to/{path.name}', or pretrained=None to train from scratch.") from None
     else:
         path = Path(pretrained)
         if not path.exists(): raise FileNotFoundError(f'pretrained weights file not found: {path}; pass pretrained=None to train from scratch')
