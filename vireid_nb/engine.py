@@ -67,10 +67,14 @@ RUN_FILES = ('config.json', 'history.csv', 'steps.csv', 'checkpoint.pt', 'best.p
 RUN_SETTINGS = ('resume', 'overwrite', 'keep_checkpoint', 'device', 'out_dir', 'data_root', 'eval_every',   # how, not what,
                 'nproc', 'compile', 'image_store')                                                      # is run
 
+_DEFAULTS = json.loads(json.dumps(Config().to_dict(), default=list))
+
 def _config_diff(a: dict, b: dict, resume: bool) -> list:
-    "Fields in which two configs describe different experiments (`epochs` may grow when resuming)."
+    """Fields in which two configs describe different experiments (`epochs` may grow when resuming). A field missing
+    from one (a config written before the field existed) counts as its default, which is what that run used."""
     free = RUN_SETTINGS + (('epochs',) if resume else ())
-    return [k for k in a if k not in free and json.dumps(a.get(k)) != json.dumps(b.get(k))]
+    return [k for k in dict.fromkeys([*a, *b]) if k not in free
+            and json.dumps(a.get(k, _DEFAULTS.get(k))) != json.dumps(b.get(k, _DEFAULTS.get(k)))]
 
 class RunFolderError(RuntimeError):
     "A run folder's state does not allow what was asked (a finished or interrupted run, another process's lock)."
