@@ -12,7 +12,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 from .core import Config, METHODS, PRESETS, make_config, get_device, project_root, check_out_dir, save_json
 from .evaluate import evaluate, scored_records
-from .engine import Experiment, StepLog
+from .engine import Experiment, StepLog, lr_factor
 
 # %% auto #0
 __all__ = ['PEAK_BF16_FLOPS', 'IMAGENET_MEAN', 'IMAGENET_STD', 'BENCH_STEPS', 'peak_flops', 'cpu_name', 'device_name',
@@ -176,6 +176,8 @@ def time_training(exp: Experiment, warmup_steps: int, timed_steps: int, seed: in
     first, bs = next(batches), batch_size(exp.cfg)
     flops = step_flops(exp, first) / bs
     opt, scaler = exp.optimizer(), exp.grad_scaler()
+    for g in opt.param_groups:          # the learning rate of the run's first epoch (its warm-up): full rate from scratch
+        g['lr'] *= lr_factor(0, exp.cfg.warmup_epochs, exp.cfg.milestones, exp.cfg.gamma)   # can diverge in a few steps
     log = StepLog(exp.sync_every)
     for _ in range(warmup_steps): log.add(exp.train_step(next(batches), opt, scaler))
     log.sync('the warm-up steps')
@@ -210,14 +212,14 @@ def bench_method(cfg: Config, warmup_steps: int = 10, timed_steps: int = 30, dat
         rec = dict(img_size=list(cfg.img_size), batch=batch_size(cfg), backbone=cfg.backbone,
                    amp_dtype=str(exp.amp_dtype).replace('torch.', '') if exp.amp else None,
                    image_store=exp.store.where, cache_bytes=exp.store.nbytes)
+        rec['eval_s'] = time_eval(exp)         # first, with the initial weights: a few steps at a paper's rate may not
+        rec['n_test_images'] = int(len(scored_records(exp.ds.protocols)))   # leave finite features, and speed is the same
         rec['data_img_s'] = time_data_path(exp, data_batches, seed)
         rec['official_data_img_s'] = time_official(exp, data_batches, workers, seed)
         rec['data_speedup'] = rec['data_img_s'] / rec['official_data_img_s']
         rec.update(time_training(exp, warmup_steps, timed_steps, seed))
         peak = peak_flops(device_name(exp.device)) if exp.device.type == 'cuda' else None
         rec['peak_fraction'] = rec['train_img_s'] * rec['flops_per_img'] / peak if peak else None
-        rec['eval_s'] = time_eval(exp)
-        rec['n_test_images'] = int(len(scored_records(exp.ds.protocols)))
         rec.update(warmup_steps=warmup_steps, timed_steps=timed_steps, data_batches=data_batches, workers=workers)
         return rec
     finally:
