@@ -17,6 +17,7 @@ def test_readme_matches_index_notebook():
 def test_readme_commands():
     readme = (ROOT / 'README.md').read_text()
     assert 'pip install -e ".[dev]"' in readme and 'papermill train.ipynb out.ipynb -p method agw' in readme
-    assert 'nbdev_test --path nbs && pytest -q tests' in readme
+    test_cmd = 'nbdev_test --path nbs && pytest -q -n auto --dist loadfile tests'
+    assert test_cmd in readme
     ci = (ROOT / '.ci' / 'run').read_text()
-    assert 'pip install -e ".[dev]"' in ci and 'nbdev_test --path nbs && pytest -q tests' in ci
+    assert 'pip install -e ".[dev]"' in ci and test_cmd in ci

@@ -71,7 +71,7 @@ def test_each_run_is_a_train_notebook_report(swept):
     assert len(names) == 8                                      # one TensorBoard event file; no checkpoint.pt left
     nb = json.loads((run / 'report.ipynb').read_text())
     cells = {''.join(c['source']).splitlines()[0]: c for c in nb['cells'] if c['cell_type'] == 'code' and c['source']}
-    train = next(c for k, c in cells.items() if k.startswith('history = '))
+    train = next(c for c in cells.values() if 'exp.fit()' in ''.join(c['source']))          # the training cell
     progress = [o for o in train['outputs'] if o['output_type'] == 'display_data' and 'steps |' in ''.join(o['data'].get('text/plain', ''))]
     assert len(progress) == 1                                  # one line, updated in place, not one output per refresh
     assert ''.join(progress[0]['data']['text/plain']).startswith('[####################] 6/6 steps | epoch 2/2 | loss ')

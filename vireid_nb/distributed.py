@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_distributed.ipynb #c002
 from __future__ import annotations
-import json, os, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 from collections import deque
 from pathlib import Path
 from .core import Config, make_config, load_config, save_config
@@ -51,6 +51,8 @@ if __name__ == '__main__' and '__file__' in globals(): main()    # (not when thi
 class LaunchFailed(RuntimeError):
     "A torchrun run ended with an error; the message holds the end of its output."
 
+_ERROR_LINE = re.compile(r'^(?:[\w.]+\.)?\w*(?:Error|Exception|Collapsed|Failed): .+$', re.M)  # a Python exception's last line
+
 def torchrun_command(config_path, nproc: int) -> list:
     "The torchrun command line of `launch` (the same Python as this process)."
     return [sys.executable, '-m', 'torch.distributed.run', '--standalone', f'--nproc_per_node={int(nproc)}',
@@ -63,7 +65,7 @@ def launch(cfg: Config, nproc: int | None = None, echo: bool = True) -> dict:
     env = dict(os.environ)
     env.setdefault('OMP_NUM_THREADS', str(max(1, (os.cpu_count() or 1) // nproc)))   # CPU threads shared out, not oversubscribed
     env['PYTHONUNBUFFERED'] = '1'
-    tail = deque(maxlen=40)
+    tail = deque(maxlen=400)                        # chunks of output: the error lines are early in a crash's output
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / 'config.json'; save_config(cfg, path)
         proc = subprocess.Popen(torchrun_command(path, nproc), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
@@ -79,7 +81,8 @@ def launch(cfg: Config, nproc: int | None = None, echo: bool = True) -> dict:
             raise
     results = Path(cfg.out_dir) / 'results.json'
     if rc != 0 or not results.exists():
-        out = ''.join(tail)[-3000:]
-        raise LaunchFailed(f'torchrun with {nproc} processes ended with exit status {rc} and no results in {cfg.out_dir}; '
-                           f'the end of its output:\n{out}')
+        out = ''.join(tail)
+        cause = next((m.group(0) for m in _ERROR_LINE.finditer(out) if 'ChildFailedError' not in m.group(0)), None)
+        raise LaunchFailed(f'torchrun with {nproc} processes ended with exit status {rc} and no results in {cfg.out_dir}'
+                           + (f': {cause}' if cause else '') + f'. The end of its output:\n{out[-3000:]}')
     return json.loads(results.read_text())
