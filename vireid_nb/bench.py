@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
-from .core import Config, METHODS, PRESETS, make_config, get_device, project_root, check_out_dir, save_json
+from .core import Config, METHODS, PRESETS, make_config, get_device, project_root, check_out_dir, save_json, _as_int
+from .studies import parse_list
 from .evaluate import evaluate, scored_records
 from .engine import Experiment, StepLog, lr_factor
 
@@ -223,7 +224,7 @@ def bench_method(cfg: Config, warmup_steps: int = 10, timed_steps: int = 30, dat
         rec.update(warmup_steps=warmup_steps, timed_steps=timed_steps, data_batches=data_batches, workers=workers)
         return rec
     finally:
-        exp.release(); del exp
+        exp.close(); del exp
         free_memory()
 
 # %% ../nbs/13_bench.ipynb #c023
@@ -235,18 +236,11 @@ def parse_methods(methods) -> list:
     import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
     valid = sorted(METHODS)
     if methods is None or (isinstance(methods, str) and methods.strip().lower() == 'all'): return valid
-    names = [m.strip() for m in (methods.split(',') if isinstance(methods, str) else methods) if str(m).strip()]
+    names = parse_list(methods, 'methods')
     bad = [m for m in names if m not in METHODS]
     if bad or not names:
         raise ValueError(f"unknown method(s) {bad} in methods={methods!r}; valid methods: {', '.join(valid)} (or 'all')")
     return list(dict.fromkeys(names))
-
-def _count(name, v, lo):
-    try: x = float(v)
-    except (TypeError, ValueError): x = float('nan')
-    if isinstance(v, bool) or not (x == x and x.is_integer() and x >= lo):
-        raise ValueError(f'{name}={v!r} is not valid; it must be an integer >= {lo}')
-    return int(x)
 
 @dataclass
 class BenchPlan:
@@ -267,8 +261,8 @@ def plan_bench(methods='all', preset: str = 'paper', device: str = 'auto', out_d
     if preset not in PRESETS: raise ValueError(f"unknown preset {preset!r}; valid presets: {', '.join(PRESETS)}")
     steps = BENCH_STEPS.get(preset, BENCH_STEPS['paper'])
     given = dict(warmup_steps=warmup_steps, timed_steps=timed_steps, data_batches=data_batches)
-    steps = {k: _count(k, v, 0 if k == 'warmup_steps' else 1) if v is not None else steps[k] for k, v in given.items()}
-    workers = _count('workers', workers, 0)
+    steps = {k: _as_int(k, v, 0 if k == 'warmup_steps' else 1) if v is not None else steps[k] for k, v in given.items()}
+    workers = _as_int('workers', workers, 0)
     out = Path(out_dir).expanduser()
     out = check_out_dir(out if out.is_absolute() else project_root() / out)
     size = (synth_size or ('tiny' if preset == 'smoke' else 'demo')) if dataset == 'synth' else None

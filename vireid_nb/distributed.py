@@ -30,10 +30,7 @@ def config_from_args(argv: list) -> Config:
         i = argv.index('--config')
         if i + 1 >= len(argv): raise ValueError('--config needs a path to a config.json')
         base = load_config(argv[i + 1]).to_dict(); del argv[i:i + 2]
-    params = {**base, **parse_params(argv)}
-    mp = {**params.pop('method_params', {})}
-    return make_config(**{k: v for k, v in params.items() if k not in ('nproc',)}, method_params=mp,
-                       nproc=params.get('nproc', os.environ.get('WORLD_SIZE', 1)))
+    return make_config(**{**base, **parse_params(argv)})
 
 # %% ../nbs/12_distributed.ipynb #c008
 def main(argv: list | None = None) -> dict:

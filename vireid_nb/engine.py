@@ -349,6 +349,7 @@ class Experiment:
             torch.backends.cudnn.benchmark = True                            # fixed input sizes: pick the fastest kernels
         self.amp_dtype = amp_dtype(self.device) if cfg.amp else None
         self.amp = self.amp_dtype is not None
+        self.compiled, self._compile_ok = False, False        # `net` compiles; the first step proves it works
         self.history, self.steps, self.best, self.start_epoch = [], [], None, 0
 
     # ---- the processes of a distributed run
@@ -457,7 +458,7 @@ class Experiment:
         """The module the training step calls: the model, wrapped in DistributedDataParallel under torchrun and run
         through `torch.compile` with `cfg.compile`. It shares its parameters with `self.model`, which is saved."""
         if self._net is None:
-            net, self.compiled = self.model, False
+            net = self.model
             if self.world > 1:
                 net = nn.parallel.DistributedDataParallel(net, device_ids=[self.device.index] if self.device.type == 'cuda' else None)
             if self.cfg.compile:
@@ -476,7 +477,7 @@ class Experiment:
             opt.zero_grad(set_to_none=True)
             scaler.scale(res.loss).backward()
         except Exception as e:
-            if not getattr(self, 'compiled', False) or getattr(self, '_compile_ok', False): raise
+            if not self.compiled or self._compile_ok: raise
             # the first compiled step failed (no C++ compiler, an unsupported operation, ...): go on eagerly, same step
             self._log(f'compile=True: torch.compile failed on the first step ({type(e).__name__}: {str(e).strip()[:300]}); '
                       'training continues without it')
@@ -658,7 +659,7 @@ class Experiment:
         n_img = sum(r['images_per_s'] * r['seconds'] for r in self.history)
         out = dict(method=self.cfg.method, dataset=self.cfg.dataset, preset=self.cfg.preset, seed=self.cfg.seed,
                    device=str(self.device), amp=self.amp, amp_dtype=self.settings()['amp_dtype'], world_size=self.world,
-                   compiled=bool(getattr(self, 'compiled', False)), image_store=self.store.where, selection=self.cfg.selection,
+                   compiled=self.compiled, image_store=self.store.where, selection=self.cfg.selection,
                    selected_epoch=getattr(self, 'selected_epoch', len(self.history)),
                    train_seconds=train_s, train_images_per_second=n_img / train_s if train_s else 0.0,
                    train_steps=int(sum(r['steps'] for r in self.history)),

@@ -13,8 +13,8 @@ from .engine import run_state, read_run_config, RunFileError, RUN_SETTINGS, _con
 
 # %% auto #0
 __all__ = ['METRICS', 'REPLICATE_KEYS', 'LEADERBOARD_KEYS', 'run_folders', 'collect_runs', 'leaderboard', 'format_leaderboard',
-           'paired_differences', 'plot_cmc', 'run_histories', 'plot_histories', 'sweep_dir', 'plan_sweep', 'RunFailed',
-           'sweep', 'main']
+           'paired_differences', 'plot_cmc', 'run_histories', 'plot_histories', 'parse_list', 'parse_dict', 'sweep_dir',
+           'plan_sweep', 'RunFailed', 'sweep', 'main']
 
 # %% ../nbs/11_studies.ipynb #c005
 METRICS = ('rank1', 'rank5', 'rank10', 'rank20', 'mAP', 'mINP')
@@ -180,13 +180,15 @@ def plot_histories(runs, columns=('loss', 'lr', 'val')):
     return fig
 
 # %% ../nbs/11_studies.ipynb #c018
-def _parse_list(v, name: str, cast=str) -> list:
+def parse_list(v, name: str, cast=str) -> list:
+    "A papermill list parameter ('agw,caj', '0 1 2', a list or one value) as a list of `cast` values; `name` for the error."
     if v is None: return []
     if isinstance(v, str): v = [x for x in re.split(r'[,\s]+', v.strip()) if x]
     try: return [cast(x) for x in (v if isinstance(v, (list, tuple)) else [v])]
     except (TypeError, ValueError): raise ValueError(f'{name}={v!r} is not valid; give a comma-separated list') from None
 
-def _parse_dict(v, name: str) -> dict:
+def parse_dict(v, name: str) -> dict:
+    "A papermill dict parameter (a dict, or its Python literal as a string, e.g. \"{'ltg': [True, False]}\")."
     if v in (None, '', {}): return {}
     if isinstance(v, str):
         try: v = ast.literal_eval(v)
@@ -205,8 +207,8 @@ def plan_sweep(methods, seeds, preset: str = 'demo', dataset: str = 'synth', dat
                grid=None, overrides=None) -> list:
     "The runs of a sweep: `[dict(name, out_dir, params, config)]`, each checked with `make_config`."
     from vireid_nb.core import METHODS, CONFIG_FIELDS
-    methods, seeds = _parse_list(methods, 'methods'), _parse_list(seeds, 'seeds', int)
-    grid, overrides = _parse_dict(grid, 'grid'), _parse_dict(overrides, 'overrides')
+    methods, seeds = parse_list(methods, 'methods'), parse_list(seeds, 'seeds', int)
+    grid, overrides = parse_dict(grid, 'grid'), parse_dict(overrides, 'overrides')
     if not methods or not seeds: raise ValueError('a sweep needs at least one method and one seed')
     for k, vs in grid.items():
         if not isinstance(vs, (list, tuple)) or not vs: raise ValueError(f'grid[{k!r}] must be a non-empty list of values')
