@@ -275,9 +275,12 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
              and (v is not None or k in _NONE_IS_A_VALUE)}
     preset_vals = dict(m.defaults(preset, dataset))
     preset_mp = preset_vals.pop('method_params', {})     # a preset may set method parameters too
-    for k, v in {**preset_vals, **given}.items():
-        setattr(cfg, k, v)
     cfg.method_params = check_params(m.params, {**preset_mp, **mp}, getattr(m, 'param_rules', None), f'method {method!r}')
+    # a method parameter may choose between recipes (DEEN: the paper's or the code's schedule): the method says which
+    # Config values follow from its parameters; what the user gives explicitly still wins
+    chosen = m.configure(preset, dataset, cfg.method_params) if hasattr(m, 'configure') else {}
+    for k, v in {**preset_vals, **chosen, **given}.items():
+        setattr(cfg, k, v)
     return validate_config(cfg)
 
 # %% ../nbs/00_core.ipynb #c026

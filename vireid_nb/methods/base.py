@@ -131,6 +131,13 @@ class Method:
             return {**SHARED_PRESETS['demo'], 'synth_size': 'full', 'epoch_len': 'official', **cls.paper_defaults(dataset)}
         return dict(SHARED_PRESETS[preset])
 
+    @classmethod
+    def configure(cls, preset: str, dataset: str, params: dict) -> dict:
+        """Config values that follow from the method's checked parameters `params` (e.g. a switch between the paper's
+        and the code's schedule); they override the preset's, and the user's explicit values override them. Also the
+        place to reject combinations of parameters, before anything is built. Default: none."""
+        return {}
+
     # ---- training
     def build_model(self, n_classes: int) -> nn.Module: raise NotImplementedError
 
@@ -168,6 +175,15 @@ class Method:
     def parts(self, model: nn.Module) -> int | None:
         "Number of equal part descriptors the retrieval feature is made of (None: one global descriptor)."
         return None
+
+    def part_names(self, model: nn.Module) -> list | None:
+        "A name for each of the `parts(model)` descriptors (None: 'part k of K')."
+        return None
+
+    def embedding_sets(self, model: nn.Module) -> dict:
+        """name -> part indices that the embedding explorer projects *together*, one point per image and part (e.g.
+        DEEN: an image's original and generated embeddings in one plot). Default: none."""
+        return {}
 
 def make_method(cfg: Config) -> Method:
     "The method of `cfg`, built for that run."
