@@ -15,15 +15,26 @@ from .common import dashboard_run, open_run, status_line, say, guarded
 from .common import image_grid, set_images
 
 # %% auto #0
-__all__ = ['ATT_MAPS', 'TARGETS', 'attention_dashboard']
+__all__ = ['ATT_MAPS', 'TARGETS', 'is_sigmoid_map', 'map_options', 'attention_dashboard']
 
 # %% ../../nbs/46_dash_attention.ipynb #c007
 ATT_MAPS = {'attention σ(mean_c high)': 'att', 'attention logit (before σ)': 'logit',
             'feature before attention': 'feature', 'feature after attention': 'attended'}
 TARGETS = ('self', 'same identity, other modality')
 
+def is_sigmoid_map(module) -> bool:
+    "Is `module`'s attention map a sigmoid in (0, 1)? Modules with other maps name them (`map_label`, `logit_label`)."
+    return getattr(module, 'map_label', None) is None
+
+def map_options(module) -> list:
+    "(label, key) options of the `map` control for `module`: its own map names, else RFM's sigmoid ones (`ATT_MAPS`)."
+    labels = dict(zip(ATT_MAPS.values(), ATT_MAPS))
+    if not is_sigmoid_map(module):
+        labels.update(att=module.map_label, logit=getattr(module, 'logit_label', labels['logit']))
+    return [(labels[k], k) for k in ATT_MAPS.values()]
+
 def attention_dashboard(run_dir=None, n: int = 6):
-    "Attention (MAM / spatial) and Grad-CAM overlays of `n` test images of a run (a run folder or an opened `Run`)."
+    "Attention-module maps (RFM's MAM / spatial, DEEN's MFA) and Grad-CAM of `n` test images of a run (folder or `Run`)."
     import ipywidgets as W
     if int(n) < 1: raise ValueError(f'n must be at least 1, got {n}')
     n = int(n)
@@ -32,6 +43,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
     pids, mods = run.ds.pids[recs], run.ds.modality[recs]
     att_mods = run.method.attention_modules(run.model)       # name -> module: what the run's method declares
     has_att = bool(att_mods)
+    first = next(iter(att_mods.values()), None)
     rows = 3 if has_att else 2
     H, Wd = run.images.shape[-2:]
     scale = max(1, 128 // H)
@@ -42,12 +54,16 @@ def attention_dashboard(run_dir=None, n: int = 6):
         identity=W.Dropdown(options=[('all', -1)] + [(str(p), int(p)) for p in np.unique(pids)], value=-1,
                             description='identity'),
         new=W.Button(description='new images', icon='refresh'),
+        module=W.Dropdown(options=list(att_mods), value=next(iter(att_mods), None), description='module',
+                          disabled=len(att_mods) < 2, layout=W.Layout(display=None if len(att_mods) > 1 else 'none')),
         alpha=W.FloatSlider(value=0.5, min=0, max=1, step=0.05, description='alpha'),
-        map=W.Dropdown(options=list(ATT_MAPS), value=list(ATT_MAPS)[0], description='map', disabled=not has_att),
-        stretch=W.Checkbox(value=True, description='stretch attention to its range', disabled=not has_att),
+        map=W.Dropdown(options=map_options(first) if has_att else list(ATT_MAPS.items()), value='att', description='map',
+                       disabled=not has_att),
+        stretch=W.Checkbox(value=True, description='stretch attention to its range',
+                           disabled=not (has_att and is_sigmoid_map(first))),
         target=W.ToggleButtons(options=TARGETS, value='self', description='target'))
     c['new'].add_class('vireid-update')
-    st = dict(draw=0, rec=None, x=None, m=None, att=None, cam=None, fallback=0)
+    st = dict(draw=0, rec=None, x=None, m=None, att=None, cam=None, fallback=0, quiet=False)
 
     def sample():
         sel = mods == c['modality'].value
@@ -59,7 +75,11 @@ def attention_dashboard(run_dir=None, n: int = 6):
         rec = np.sort(np.random.default_rng(st['draw']).choice(pool, min(n, len(pool)), replace=False))
         x = to_unit_float(gather(run.images, rec), run.device)
         m = torch.as_tensor(run.ds.modality[rec], dtype=torch.long, device=run.device)
-        st.update(rec=rec, x=x, m=m, att=attention_maps(run.model, x, m, att_mods) if has_att else None)
+        st.update(rec=rec, x=x, m=m)
+        attend()
+
+    def attend():
+        st['att'] = attention_maps(run.model, st['x'], st['m'], att_mods, name=c['module'].value) if has_att else None
 
     def cam():
         rec, tgt, st['fallback'] = st['rec'], None, 0
@@ -78,12 +98,15 @@ def attention_dashboard(run_dir=None, n: int = 6):
         row_imgs = [[to_rgb8(x[i]) for i in range(k)]]
         row_titles = [[f'id {run.ds.pids[r]} · {Modality(run.ds.modality[r]).name} · #{r}' for r in rec]]
         if has_att:
-            key, A = ATT_MAPS[c['map'].value], st['att']
-            lim = dict(vmin=None, vmax=None) if key == 'att' and c['stretch'].value else {}   # others: [0, 1]
+            key, A, sig = c['map'].value, st['att'], is_sigmoid_map(att_mods[c['module'].value])
+            # a sigmoid map on [0, 1] unless stretched; other maps (any sign and scale) always stretched; the rest: [0, 1]
+            lim = dict(vmin=None, vmax=None) if key == 'att' and (c['stretch'].value or not sig) else {}
             row_imgs.append([overlay(x[i], A[key][i], alpha, **lim) for i in range(k)])
-            if key == 'att': row_titles.append([f'att {float(a.min()):.3f}–{float(a.max()):.3f}' for a in A['att_raw']])
+            if key in ('att', 'logit') and not sig:
+                row_titles.append([f'range {float(a.min()):.2g}…{float(a.max()):.2g}' for a in A[key + '_raw']])
+            elif key == 'att': row_titles.append([f'att {float(a.min()):.3f}–{float(a.max()):.3f}' for a in A['att_raw']])
             elif key == 'logit': row_titles.append([f'logit {float(a.min()):.1f}–{float(a.max()):.1f}' for a in A['logit_raw']])
-            else: row_titles.append([c['map'].value.replace('feature ', '')] * k)
+            else: row_titles.append([c['map'].label.replace('feature ', '')] * k)
         G = st['cam']
         row_imgs.append([overlay(x[i], G['heat'][i], alpha) for i in range(k)])
         row_titles.append([f'Grad-CAM cos {float(s):.3f}' for s in G['score']])
@@ -98,8 +121,8 @@ def attention_dashboard(run_dir=None, n: int = 6):
         msg = f'{run.cfg.method.upper()} run {run.out.name}: {len(st["rec"])} {mod} test images of {who}. '
         if has_att:
             a = st['att']
-            msg += f"Attention: module '{a['module']}' ({a['kind']})"
-            if float(a['att'].min()) > 0.999:
+            msg += f"Attention: module '{a['module']}' ({a['kind']})" + (f" of {', '.join(att_mods)}" if len(att_mods) > 1 else '')
+            if is_sigmoid_map(att_mods[a['module']]) and float(a['att'].min()) > 0.999:
                 msg += (f"; its sigmoid is saturated (all values ≥ {float(a['att'].min()):.4f}: the attended feature "
                         "equals the feature); the logit map still shows where mean_c high is largest")
             msg += '. '
@@ -111,17 +134,28 @@ def attention_dashboard(run_dir=None, n: int = 6):
             msg += f" ({st['fallback']} image(s) have no other-modality image of their identity: self target used)"
         return msg + '.'
 
+    def new_module(*_):
+        attend()
+        mod, key = att_mods[c['module'].value], c['map'].value
+        st['quiet'] = True                   # another kind of module: its own map names, the same map chosen, one draw
+        try:
+            if list(c['map'].options) != map_options(mod): c['map'].options = map_options(mod); c['map'].value = key
+            c['stretch'].disabled = not is_sigmoid_map(mod)
+        finally: st['quiet'] = False
+        draw()
+
     def new_images(*_): sample(); cam(); draw()
     def next_draw(*_): st['draw'] += 1; new_images()
     def new_target(*_): cam(); draw()
     for name in ('modality', 'identity'): c[name].observe(guarded(status, new_images), 'value')
+    c['module'].observe(guarded(status, new_module), 'value')
     c['new'].on_click(guarded(status, next_draw))
     c['target'].observe(guarded(status, new_target), 'value')
-    for name in ('alpha', 'map', 'stretch'): c[name].observe(guarded(status, lambda ch: draw()), 'value')
+    for name in ('alpha', 'map', 'stretch'): c[name].observe(guarded(status, lambda ch: st['quiet'] or draw()), 'value')
     guarded(status, new_images)()
 
     box = W.VBox([W.HBox([c['modality'], c['identity'], c['new']]),
-                  W.HBox([c['alpha'], c['map'], c['stretch']]), c['target'], fig, status])
+                  W.HBox([c['module'], c['alpha'], c['map'], c['stretch']]), c['target'], fig, status])
     box.add_class('vireid-dash')
     box.fig, box.controls, box.status, box.run, box.state = fig, c, status, run, st
     return box

@@ -5,16 +5,19 @@
 # %% ../../nbs/43_dash_embeddings.ipynb #c002
 from __future__ import annotations
 import numpy as np
+import torch
+import torch.nn.functional as F
 from ..core import Modality
 from ..analysis.runs import run_features, embed_2d, part_features
 from .common import (open_run, dashboard_run, image_widget, show_image, status_line, say,
                                          guarded)
 
 # %% auto #0
-__all__ = ['MARKERS', 'id_colors', 'embedding_traces', 'embeddings_dashboard']
+__all__ = ['MARKERS', 'SET_SYMBOLS', 'id_colors', 'embedding_traces', 'stack_parts', 'embedding_spread', 'embeddings_dashboard']
 
 # %% ../../nbs/43_dash_embeddings.ipynb #c005
 MARKERS = {int(Modality.VIS): 'circle', int(Modality.IR): 'diamond'}
+SET_SYMBOLS = ('circle', 'square', 'triangle-up', 'diamond', 'cross', 'x', 'star', 'pentagon')
 
 def id_colors(pids) -> list:
     "One colour string per element of `pids` (the same identity, the same colour)."
@@ -23,29 +26,72 @@ def id_colors(pids) -> list:
     codes = np.unique(np.asarray(pids), return_inverse=True)[1].reshape(-1)
     return [pal[c % len(pal)] for c in codes]
 
-def embedding_traces(xy, rows, pids, cams, modality) -> list:
-    "Two scatter traces (VIS, IR) of 2-D points `xy` with identity colours; `customdata` = feature rows."
+def embedding_traces(xy, rows, pids, cams, modality, which=None, names=None) -> list:
+    """Scatter traces of 2-D points `xy` with identity colours, `customdata` = feature rows: two (VIS, IR), or with
+    `which` (each point's embedding, an index into `names`) one per embedding and modality, VIS filled, IR open."""
     import plotly.graph_objects as go
     xy, rows, pids, cams, modality = (np.asarray(a) for a in (xy, rows, pids, cams, modality))
     col = np.array(id_colors(pids), dtype=object)
+    if which is None: groups = [(modality == m, sym, Modality(m).name) for m, sym in MARKERS.items()]
+    else:
+        which = np.asarray(which)
+        groups = [((which == j) & (modality == m), SET_SYMBOLS[j % len(SET_SYMBOLS)] + ('-open' if m else ''),
+                   f'{names[j]} · {Modality(m).name}') for j in range(len(names)) for m in MARKERS]
     out = []
-    for m, sym in MARKERS.items():
-        s = modality == m
+    for s, sym, name in groups:
         out.append(go.Scatter(
-            x=xy[s, 0], y=xy[s, 1], mode='markers', name=Modality(m).name,
-            marker=dict(color=list(col[s]), symbol=sym, size=9, line=dict(width=0.5, color='#333')),
-            customdata=np.stack([rows[s], pids[s], cams[s]], 1),
-            hovertemplate='id %{customdata[1]} · cam %{customdata[2]}<extra>' + Modality(m).name + '</extra>'))
+            x=xy[s, 0], y=xy[s, 1], mode='markers', name=name, visible=True, showlegend=True,
+            marker=dict(color=list(col[s]), symbol=sym, size=9,      # an open marker is drawn in its colour, 1.5 px
+                        line=dict(width=1.5 if sym.endswith('-open') else 0.5, color='#333')),
+            customdata=np.stack([rows[s], pids[s], cams[s]], 1).reshape(-1, 3),
+            hovertemplate='id %{customdata[1]} · cam %{customdata[2]}<extra>' + name + '</extra>'))
     return out
+
+# %% ../../nbs/43_dash_embeddings.ipynb #c017
+def _members(parts: torch.Tensor, members) -> list:
+    P, mem = torch.as_tensor(parts), [int(k) for k in members]
+    if P.ndim != 3: raise ValueError(f'part descriptors must be (N, K, d), got shape {tuple(P.shape)}')
+    if not mem or not all(0 <= k < P.shape[1] for k in mem):
+        raise ValueError(f'parts {mem} are not among the {P.shape[1]} parts (0 … {P.shape[1] - 1})')
+    return mem
+
+def stack_parts(parts, members) -> dict:
+    """The parts `members` of (N, K, d) descriptors (`part_features`), L2-normalised, one row per (image, part),
+    image-major: `X` (N·m, d); `row` (N·m,): the image's row in `parts`; `which` (N·m,): the position in `members`."""
+    mem = _members(parts, members)
+    P = F.normalize(torch.as_tensor(parts).float()[:, mem], dim=-1)
+    N, m = P.shape[:2]
+    return dict(X=P.reshape(N * m, -1), row=np.repeat(np.arange(N), m), which=np.tile(np.arange(m), N))
+
+def embedding_spread(parts, members, pids) -> dict:
+    """Mean cosine distances over (N, K, d) part descriptors: `self` (an image's first part of `members` vs. its
+    others), `same_id` / `other_id` (first parts of two images of one identity / of different identities)."""
+    mem = _members(parts, members)
+    E = F.normalize(torch.as_tensor(parts).double()[:, mem], dim=-1)             # (N, m, d)
+    ref, p = E[:, 0], torch.as_tensor(np.asarray(pids))
+    if len(p) != len(E): raise ValueError(f'{len(p)} pids for {len(E)} images')
+    D = 1 - ref @ ref.T                                                          # (N, N) between references
+    same, pair = p[:, None] == p[None], ~torch.eye(len(E), dtype=torch.bool)
+    mean = lambda t: float(t.mean()) if t.numel() else float('nan')
+    return dict(self=mean(1 - (ref[:, None] * E[:, 1:]).sum(-1)), same_id=mean(D[same & pair]),
+                other_id=mean(D[~same]), n_images=len(E), parts=len(mem))
 
 # %% ../../nbs/43_dash_embeddings.ipynb #c008
 def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne', seed: int = 0):
-    "t-SNE/UMAP explorer of the test features of the run in `run_dir` (None: the AGW example run, see `dashboard_run`)."
+    "t-SNE/UMAP explorer of a run's test features, their parts or sets of parts (`run_dir` None: the AGW example run)."
     import ipywidgets as W
     import plotly.graph_objects as go
     run = open_run(dashboard_run(run_dir))
     feats = run_features(run)
     K = run.method.parts(run.model)                           # None: one global descriptor
+    names = (run.method.part_names(run.model) or [f'part {k + 1} of {K}' for k in range(K)]) if K else []
+    if len(names) != (K or 0):
+        raise ValueError(f'{run.cfg.method}: part_names gives {len(names)} names for {K} parts')
+    sets = {str(k): list(v) for k, v in (run.method.embedding_sets(run.model) if K else {}).items()}
+    for name, mem in sets.items():
+        if not mem or not all(0 <= int(k) < K for k in mem):
+            raise ValueError(f'{run.cfg.method}: embedding set {name!r} names parts {mem}, the feature has {K}')
+    n_traces = 2 * max([1, *map(len, sets.values())])        # the figure's traces: the most any view needs
     n_all = len(np.unique(feats['pids']))
     status = status_line()
     c = dict(
@@ -53,8 +99,8 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
         n_ids=W.IntSlider(value=min(n_ids, n_all), min=2, max=max(2, min(n_all, 60)), description='identities',
                           continuous_update=False),
         seed=W.IntText(value=seed, description='seed', layout=W.Layout(width='160px')),
-        feature=W.Dropdown(options=[('retrieval feature', -1)] + ([(f'part {k + 1} of {K}', k) for k in range(K)]
-                                                                  if K else []), value=-1, description='feature'),
+        feature=W.Dropdown(options=[('retrieval feature', -1)] + [(nm, k) for k, nm in enumerate(names)]
+                           + [(nm, nm) for nm in sets], value=-1, description='feature'),
         new=W.Button(description='new identities', icon='refresh'))
     c['new'].add_class('vireid-update')
     fig = go.FigureWidget(layout=dict(height=520, width=620, margin=dict(l=10, r=10, t=40, b=10),
@@ -64,24 +110,48 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     caption = W.HTML()
     cache = {}
 
-    def matrix(k):
-        return feats['f'] if k < 0 else part_features(feats, K)[:, k]
+    parts = part_features(feats, K) if K else None
+    stacks = {}                                               # set name -> stack_parts of all test images
+
+    def matrix(v):
+        "Rows to project for the feature choice `v`, and each row's image (feature row) and embedding (or None)."
+        if isinstance(v, str):
+            if v not in stacks: stacks[v] = stack_parts(parts, sets[v])
+            return stacks[v]['X'], stacks[v]['row'], stacks[v]['which']
+        return (feats['f'] if v < 0 else parts[:, v]), np.arange(len(feats['f'])), None
+
+    def blank():
+        import plotly.graph_objects as go
+        return go.Scatter(x=[], y=[], mode='markers', name='', visible=False, showlegend=False, customdata=np.zeros((0, 3)))
 
     def draw(*_):
         key = (c['projection'].value, c['n_ids'].value, c['seed'].value, c['feature'].value)
-        if key not in cache:
+        X, img, which = matrix(key[3])
+        if key not in cache:                                  # pids per row: the same identities in every view
             say(status, f'computing {c["projection"].value} …')
-            cache[key] = embed_2d(matrix(key[3]), key[0], seed=key[2], n_ids=key[1], pids=feats['pids'])
+            cache[key] = embed_2d(X, key[0], seed=key[2], n_ids=key[1], pids=feats['pids'][img])
         e = cache[key]
-        r = e['rows']
-        traces = embedding_traces(e['xy'], r, feats['pids'][r], feats['cams'][r], feats['modality'][r])
+        r, j = img[e['rows']], None if which is None else which[e['rows']]
+        mem = sets[key[3]] if which is not None else None
+        traces = embedding_traces(e['xy'], r, feats['pids'][r], feats['cams'][r], feats['modality'][r], which=j,
+                                  names=None if mem is None else [names[k] for k in mem])
+        shown = np.unique(r)
         with fig.batch_update():
-            for old, new in zip(fig.data, traces): old.update(new.to_plotly_json())
+            for old, new in zip(fig.data, traces + [blank() for _ in range(n_traces - len(traces))]):
+                old.update(new.to_plotly_json())
             label = next(lbl for lbl, v in c['feature'].options if v == key[3])
+            count = f'{len(shown)} images' + (f' × {len(mem)} embeddings' if mem else '')
             fig.layout.title = (f'{run.cfg.method.upper()} · {label} · '
                                 f'{"t-SNE" if key[0] == "tsne" else "UMAP"} of {len(np.unique(e["pids"]))} '
-                                f'identities, {len(r)} images')
-        say(status, f'{run.out.name}: {len(r)} test images; ' + ', '.join(f'{k}={v:.3g}' for k, v in e['params'].items()))
+                                f'identities, {count}')
+            fig.layout.legend.title = 'embedding · modality' if mem else 'modality'
+        msg = f'{run.out.name}: {len(shown)} test images'
+        if mem:
+            sp = embedding_spread(parts[shown], mem, feats['pids'][shown])
+            msg += (f' × {len(mem)} embeddings = {len(r)} points; spread (mean cosine distance): {names[mem[0]]} ↔ the '
+                    f"other embeddings of the same image {sp['self']:.3f}, vs. between images of one identity "
+                    f"{sp['same_id']:.3f} (of different identities {sp['other_id']:.3f})")
+        say(status, msg + '; ' + ', '.join(f'{k}={v:.3g}' for k, v in e['params'].items()))
         show_row(int(r[0]))                                     # a thumbnail before the first hover
 
     def show_row(row: int):
@@ -94,7 +164,7 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     def on_hover(trace, points, state):
         if points.point_inds: show_row(int(trace.customdata[points.point_inds[0]][0]))
 
-    fig.add_traces(embedding_traces(np.zeros((2, 2)), [0, 0], [0, 0], [0, 0], list(MARKERS)))
+    fig.add_traces(embedding_traces(np.zeros((2, 2)), [0, 0], [0, 0], [0, 0], list(MARKERS)) + [blank()] * (n_traces - 2))
     for t in fig.data: t.on_hover(guarded(status, on_hover))
     for k in ('projection', 'n_ids', 'seed', 'feature'): c[k].observe(guarded(status, draw), 'value')
     c['new'].on_click(guarded(status, lambda _: setattr(c['seed'], 'value', c['seed'].value + 1)))
@@ -102,6 +172,6 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
                   W.HBox([fig, W.VBox([thumb, caption], layout=W.Layout(margin='40px 0 0 10px'))]), status])
     box.add_class('vireid-dash')
     box.fig, box.controls, box.status, box.run, box.features = fig, c, status, run, feats
-    box.show_row, box.thumb, box.caption, box.embeddings = show_row, thumb, caption, cache
+    box.show_row, box.thumb, box.caption, box.embeddings, box.stacks = show_row, thumb, caption, cache, stacks
     guarded(status, draw)()
     return box

@@ -262,6 +262,7 @@ class DEEN(Method):
     @classmethod
     def defaults(cls, preset: str, dataset: str) -> dict:
         d = super().defaults(preset, dataset)
+        d['backbone_lr_mult'] = 0.1                              # the code's groups in every preset (see above)
         if dataset == 'regdb':                                   # §5.2: DEE after stage 2, stage 4 removed
             d['method_params'] = {**d.get('method_params', {}), 'dee_stage': 2, 'stages': 3}
         return d
@@ -318,9 +319,14 @@ class DEEN(Method):
                                      ort=l_ort.detach() if not p.ort else l_ort), f.transpose(0, 1))
 
     def degenerate(self) -> dict:
-        return dict(tri=Degenerate(self.p.tri_margin, f'the batch-hard triplet sits at its margin ({self.p.tri_margin}): '
-                                   'every embedding is as far from its hardest positive as from its hardest negative, '
-                                   'the features have collapsed to one point'))
+        d = dict(tri=Degenerate(self.p.tri_margin, f'the batch-hard triplet sits at its margin ({self.p.tri_margin}): '
+                                'every embedding is as far from its hardest positive as from its hardest negative, '
+                                'the features have collapsed to one point'))
+        if self.p.cpm and self.p.dee:
+            v = 2 * self.p.cpm_margin * (self.p.branches - 1)
+            d['cpm'] = Degenerate(v, f'CPM sits at 2α(branches − 1) = {v:g}: every identity centre of every embedding '
+                                  'is the same point, the features have collapsed')
+        return d
 
     # ---- what dashboards can show
     def attention_modules(self, model: nn.Module) -> dict:
