@@ -90,7 +90,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
             centre, ok = identity_centres(f[len(rec):], run.ds.pids[pool], run.ds.modality[pool], q_p, q_m)
             tgt = torch.where(ok[:, None], centre, f[:len(rec)])
             st['fallback'] = int((~ok).sum())
-        st['cam'] = grad_cam(run.model, st['x'], st['m'], target=tgt)
+        st['cam'] = grad_cam(run.model, st['x'], st['m'], target=tgt, layer=run.method.cam_layer(run.model))
 
     def draw():
         x, rec, k = st['x'], st['rec'], len(st['rec'])

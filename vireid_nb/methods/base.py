@@ -180,6 +180,11 @@ class Method:
         "A name for each of the `parts(model)` descriptors (None: 'part k of K')."
         return None
 
+    def cam_layer(self, model: nn.Module) -> str | None:
+        """The module whose output Grad-CAM explains by default (None: the last map-shaped output over the whole batch,
+        see `34_attention`). DEEN names its DEE input: after DEE the batch holds three embeddings per image."""
+        return None
+
     def embedding_sets(self, model: nn.Module) -> dict:
         """name -> part indices that the embedding explorer projects *together*, one point per image and part (e.g.
         DEEN: an image's original and generated embeddings in one plot). Default: none."""

@@ -332,6 +332,12 @@ class DEEN(Method):
     def attention_modules(self, model: nn.Module) -> dict:
         return {f'MFA{s}': blk for s, blk in model.mfa.items()}
 
+    def cam_layer(self, model: nn.Module) -> str | None:
+        "DEE's input (after DEE the batch holds every embedding, so a map over the images alone comes before it)."
+        s = model.dee_stage if model.dee is not None else None
+        if s is None or s == 0: return None
+        return f'mfa.{s}' if str(s) in model.mfa else f'backbone.layers.{s - 1}'
+
     def parts(self, model: nn.Module) -> int | None:
         return 2 * model.copies if model.test_feature == 'all' else None
 
