@@ -8,8 +8,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import METHODS, Range
-from ..augment import (random_pad_crop, random_flip, random_erasing, to_gray, AugSpec, ALWAYS, _plain,
-                               RANDOM_ERASING)
+from ..augment import random_pad_crop, random_flip, random_erasing, to_gray, AugSpec, ALWAYS, _plain
 from ..models.backbone import TwoStreamResNet, BNNeck, IMAGENET_MEAN, IMAGENET_STD
 from ..losses import id_loss, hard_triplet_loss, pairwise_distance
 from .base import Method, Batch, Output, LossTerms, Degenerate
@@ -257,7 +256,7 @@ class DEEN(Method):
                   cpm=True, cpm_form='code', cpm_margin=0.2, lambda_cpm=0.8, ort=True, lambda_ort=0.01,
                   tri_margin=0.3, gray_p=0.5, erase_p=0.5, test_feature='all', lr_schedule='code')
     param_rules = _RULES
-    augmentations = {'random_grayscale': RANDOM_GRAYSCALE, 'random_erasing': RANDOM_ERASING}
+    augmentations = {'random_grayscale': RANDOM_GRAYSCALE}   # (its erasing differs from AGW*'s in fill and area)
 
     @classmethod
     def defaults(cls, preset: str, dataset: str) -> dict:
