@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pairwise_distance', 'id_loss', 'masked_softmax', 'wrt_loss', 'hard_triplet_loss', 'center_loss', 'cross_center_loss',
-           'hetero_center_loss']
+__all__ = ['pairwise_distance', 'id_loss', 'masked_softmax', 'wrt_loss', 'hard_triplet_loss', 'row_distance', 'center_loss',
+           'cross_center_loss', 'hetero_center_loss']
 
 # %% ../nbs/07_losses.ipynb #c005
 def pairwise_distance(x: torch.Tensor, y: torch.Tensor | None = None, eps: float = 1e-12) -> torch.Tensor:
@@ -56,7 +56,8 @@ def _batch_centers(feat: torch.Tensor, labels: torch.Tensor, select: torch.Tenso
     centers = (onehot @ feat) / counts.clamp(min=1)[:, None]
     return centers[inv], counts[inv] > 0
 
-def _dist(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+def row_distance(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    "Row-wise Euclidean distance ‖aᵢ − bᵢ‖, clamped before the square root (finite gradient at 0)."
     return (a - b).pow(2).sum(-1).clamp(min=eps).sqrt()
 
 def _reduce(total: torch.Tensor, n: int, reduction: str) -> torch.Tensor:
@@ -67,7 +68,7 @@ def center_loss(feat: torch.Tensor, labels: torch.Tensor, reduction: str = 'mean
     "Eq. 5: ½ Σ_i D(f_i, c_{y_i}), c_y the batch mean of identity y (both modalities); 'mean' divides by N."
     c, _ = _batch_centers(feat, labels)
     if detach_centers: c = c.detach()
-    return _reduce(0.5 * _dist(feat, c).sum(), len(feat), reduction)
+    return _reduce(0.5 * row_distance(feat, c).sum(), len(feat), reduction)
 
 def cross_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, reduction: str = 'mean',
                       detach_centers: bool = False) -> torch.Tensor:
@@ -78,7 +79,7 @@ def cross_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.
     c_n, has_n = _batch_centers(feat, labels, ~vis)
     other, has = torch.where(vis[:, None], c_n, c_v), torch.where(vis, has_n, has_v)
     if detach_centers: other = other.detach()
-    return _reduce(0.5 * (_dist(feat, other) * has.to(feat.dtype)).sum(), len(feat), reduction)
+    return _reduce(0.5 * (row_distance(feat, other) * has.to(feat.dtype)).sum(), len(feat), reduction)
 
 def hetero_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, reduction: str = 'sum') -> torch.Tensor:
     """HC-loss (Zhu et al. 2020): Σ_y ‖c^v_y − c^n_y‖² over the identities with both modalities in the batch.

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from ..core import METHODS, Range
 from ..augment import random_pad_crop, random_flip, random_erasing, to_gray, AugSpec, ALWAYS, _plain
 from ..models.backbone import TwoStreamResNet, BNNeck, IMAGENET_MEAN, IMAGENET_STD
-from ..losses import id_loss, hard_triplet_loss, pairwise_distance
+from ..losses import id_loss, hard_triplet_loss, pairwise_distance, row_distance
 from .base import Method, Batch, Output, LossTerms, Degenerate
 
 # %% auto #0
@@ -182,9 +182,6 @@ def _centres(f: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, ids:
     w = ((labels[None] == ids[:, None]) & (modality[None] == m)).to(f.dtype)
     return torch.einsum('ib,cbd->cid', w / w.sum(1, keepdim=True), f)
 
-def _row_dist(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return (a - b).pow(2).sum(-1).clamp_min(1e-12).sqrt()
-
 def _closest_other(c: torch.Tensor) -> torch.Tensor:
     "Distance from each centre of `c` (n, D) to the closest other one (n,)."
     d = pairwise_distance(c)
@@ -205,8 +202,8 @@ def cpm_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.Tensor, f
     for i in range(1, len(f)):
         sides = []
         for own, other, gen, inter_own in ((cv[0], cn[0], cv[i], inter_v), (cn[0], cv[0], cn[i], inter_n)):
-            a = _row_dist(other, gen)                                    # pull: generated ↔ other modality's centre
-            push = _row_dist(own, gen)                                   # push: generated ↔ own modality's centre
+            a = row_distance(other, gen)                                    # pull: generated ↔ other modality's centre
+            push = row_distance(own, gen)                                   # push: generated ↔ own modality's centre
             if form == 'paper':
                 sides.append(F.relu(a - push - inter_own + margin).mean())
             else:

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 import math
 from ..core import METHODS, Modality, Range
 from ..augment import base_augment, to_gray, AugSpec, AugParam, RANDOM_ERASING, _fmt
-from ..losses import id_loss, hard_triplet_loss, pairwise_distance
+from ..losses import id_loss, hard_triplet_loss, pairwise_distance, row_distance
 from .base import Batch, Output, LossTerms, Degenerate
 from .agw import AGW
 
@@ -106,10 +106,6 @@ def cross_hard_triplet_loss(feat, labels, group, margin: float = 0.5, ir_group: 
 GROUP_VIS, GROUP_IR, GROUP_HG = 0, 1, 2
 IRD_FORMS = ('push', 'pull', 'center')
 
-def _row_dist(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
-    "Row-wise Euclidean distance, clamped before the square root (finite gradient at 0)."
-    return (a - b).pow(2).sum(1).clamp_min(eps).sqrt()
-
 def group_centres(f: torch.Tensor, labels: torch.Tensor, group: torch.Tensor, ids: torch.Tensor, g: int):
     "Mean feature of every identity in `ids` within group `g` → (centres (len(ids), D), present (len(ids),))."
     m = ((labels[None] == ids[:, None]) & (group[None] == g)).to(f.dtype)
@@ -132,11 +128,11 @@ def ird_loss(feat, labels, group, m_pe: float = 0.1, m_ne: float = 0.5, form: st
         both = okg & okh
         if not both.any(): continue                         # e.g. no HueGray images in the batch
         if form == 'center':
-            pe = pe + F.relu(_row_dist(cg[both], ch[both]) - m_pe).mean()
+            pe = pe + F.relu(row_distance(cg[both], ch[both]) - m_pe).mean()
         else:
             sel = ((group == G) | (group == H)) & both[idx]
             partner = torch.where((group == G)[:, None], ch[idx], cg[idx])   # cross-modality centre of each sample
-            d = _row_dist(f[sel], partner[sel])
+            d = row_distance(f[sel], partner[sel])
             pe = pe + (F.relu(m_pe - d) if form == 'push' else F.relu(d - m_pe)).mean()
         neg = okg[:, None] & okh[None] & (ids[:, None] != ids[None])
         if neg.any():
