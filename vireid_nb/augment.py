@@ -26,11 +26,11 @@ def random_flip(x: torch.Tensor, gen=None, p: float = 0.5) -> torch.Tensor:
     return torch.where(flip[:, None, None, None], x.flip(-1), x)
 
 # %% ../nbs/04_augment.ipynb #c008
-def random_pad_crop(x: torch.Tensor, gen=None, pad: int = 10) -> torch.Tensor:
-    "Zero-pad by `pad` pixels and crop back to the original size at a random offset per image."
+def random_pad_crop(x: torch.Tensor, gen=None, pad: int = 10, fill: float = 0.0) -> torch.Tensor:
+    "Pad by `pad` pixels of value `fill` (MPANet: 127/255) and crop back to the original size at a random offset per image."
     if pad <= 0: return x
     n, c, h, w = x.shape
-    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad))
+    xp = torch.nn.functional.pad(x, (pad, pad, pad, pad), value=fill)
     k = 2 * pad + 1                                                          # offsets 0 … 2·pad per axis
     oy = (_rand(n, gen, x.device) * k).long(); ox = (_rand(n, gen, x.device) * k).long()
     sN, sC, sH, sW = xp.stride()

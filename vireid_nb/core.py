@@ -142,7 +142,8 @@ class Config:
     ids_per_batch: int | None = None  # P identities per batch
     imgs_per_modality: int | None = None  # K visible + K infrared images per identity
     epoch_len: str | int | None = None  # batches per epoch: 'ids' (every identity once), 'official' (the official
-                                      # IdentitySampler: ⌊max(N_vis, N_ir) / (P·K)⌋ + 1) or a number of batches
+                                      # IdentitySampler: ⌊max(N_vis, N_ir) / (P·K)⌋ + 1), 'pairs' (MPANet's
+                                      # sampler: Σ_id ⌊min(n_vis, n_ir) / K⌋ / P) or a number of batches
     trial: int = 1                    # RegDB split (1..10)
     gallery_shots: int = 1            # gallery images per (id, camera) per trial: 1 single-shot, 10 multi-shot (SYSU, LLCM)
     sysu_gallery: str = 'auto'        # SYSU galleries: 'auto' (exp/rand_perm_cam.mat if present), 'mat', 'seeded'
@@ -194,14 +195,14 @@ def _parse_size(v):
     if len(v) != 2 or min(v) < 16: raise ValueError(f'img_size must be (height, width) with sides >= 16, got {v}')
     return v
 
-EPOCH_LENS = ('ids', 'official')
+EPOCH_LENS = ('ids', 'official', 'pairs')
 
 def _parse_epoch_len(v):
     if isinstance(v, str) and v.strip().lower() in EPOCH_LENS: return v.strip().lower()
     try: n = float(v)
     except (TypeError, ValueError): n = None
     if n is None or not n.is_integer() or n < 1:
-        raise ValueError(f"epoch_len={v!r} is not valid; choose 'ids', 'official' or a positive number of batches")
+        raise ValueError(f"epoch_len={v!r} is not valid; choose 'ids', 'official', 'pairs' or a positive number of batches")
     return int(n)
 
 def _parse_tuple(v):

@@ -552,6 +552,7 @@ class Experiment:
                 for epoch in range(self.start_epoch, cfg.epochs):
                     f = lr_factor(epoch, cfg.warmup_epochs, cfg.milestones, cfg.gamma)
                     for g in opt.param_groups: g['lr'] = cfg.lr * g['lr_mult'] * f
+                    self.method.begin_epoch(self.model, epoch)
                     row = self._train_epoch(epoch, opt, scaler, sampler, aug_gen, lr=cfg.lr * f)
                     if cfg.selection == 'val': row.update(self._validate(epoch))
                     if cfg.eval_every and (epoch + 1) % cfg.eval_every == 0 and epoch + 1 < cfg.epochs:

@@ -90,11 +90,12 @@ class CrossModalitySampler:
         self.n_batches = self.batches_per_epoch(epoch_len)
 
     def batches_per_epoch(self, epoch_len='ids') -> int:
-        "Batches in one epoch of length `epoch_len` ('ids', 'official' or a number of batches)."
+        "Batches in one epoch of length `epoch_len` ('ids', 'official', 'pairs' or a number of batches)."
         if epoch_len == 'ids': return math.ceil(self.n_classes / self.P)
         if epoch_len == 'official': return max(self.n_images) // (self.P * self.K) + 1
+        if epoch_len == 'pairs': return max(int((torch.minimum(*self.count) // self.K).sum()) // self.P, 1)
         if isinstance(epoch_len, (int, np.integer)) and epoch_len >= 1: return int(epoch_len)
-        raise ValueError(f"epoch_len={epoch_len!r} is not valid; choose 'ids', 'official' or a positive number of batches")
+        raise ValueError(f"epoch_len={epoch_len!r} is not valid; choose 'ids', 'official', 'pairs' or a positive number of batches")
 
     def __len__(self): return self.n_batches
 

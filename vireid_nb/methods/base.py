@@ -157,6 +157,10 @@ class Method:
         "term name -> `Degenerate`: values that, held for a whole epoch, mean the model has collapsed."
         return {}
 
+    def begin_epoch(self, model: nn.Module, epoch: int):
+        """Called by the engine before every (0-based) `epoch`, resumed runs included, with the unwrapped model: for a
+        training step that changes with the epoch (MPANet's mean-classifier rate, PartMix's warm-up). Default: nothing."""
+
     def param_groups(self, model: nn.Module) -> list:
         """Backbone parameters at lr × backbone_lr_mult, the rest (necks, classifiers) at lr. The backbone is
         `model.pretrained_modules()` when the model defines it (e.g. RFM's stage-4 copies), else `model.backbone`."""
