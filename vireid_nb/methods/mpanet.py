@@ -4,7 +4,6 @@
 
 # %% ../../nbs/26_method_mpanet.ipynb #c002
 from __future__ import annotations
-import dataclasses
 from dataclasses import dataclass
 import torch
 import torch.nn as nn
@@ -16,9 +15,9 @@ from ..losses import id_loss, pairwise_distance, row_distance
 from .base import Method, Batch, Output, LossTerms, Degenerate
 
 # %% auto #0
-__all__ = ['MPANET_RULES', 'ERASE_AREA_MPANET', 'ModalityAlleviation', 'PatternAttention', 'part_descriptors', 'MPANetOutput',
-           'SharedResNet', 'MPANetNet', 'specific_id_loss', 'mutual_learning_loss', 'centre_cluster_loss',
-           'pattern_separation_loss', 'mpanet_augment', 'MPANet']
+__all__ = ['MPANET_RULES', 'ERASE_AREA_MPANET', 'ADAM', 'ModalityAlleviation', 'PatternAttention', 'part_descriptors',
+           'MPANetOutput', 'SharedResNet', 'MPANetNet', 'specific_id_loss', 'mutual_learning_loss',
+           'centre_cluster_loss', 'pattern_separation_loss', 'mpanet_augment', 'MPANet']
 
 # %% ../../nbs/26_method_mpanet.ipynb #c005
 class ModalityAlleviation(nn.Module):
@@ -177,7 +176,8 @@ def pattern_separation_loss(masks: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/26_method_mpanet.ipynb #c019
 MPANET_RULES = dict(parts=Range(1, 16), lambda_sid=Range(0), lambda_ml=Range(0), lambda_sep=Range(0),
                     cc_margin=Range(0), ema_rate=Range(0, 1), erase_p=Range(0, 1))
-ERASE_AREA_MPANET = (0.02, 0.33)          # torchvision's RandomErasing defaults, which the code uses
+ERASE_AREA_MPANET = (0.02, 0.33)
+ADAM = dict(optimizer='adam', lr=3.5e-4, backbone_lr_mult=1.0, weight_decay=5e-4)   # configs/default/strategy.py          # torchvision's RandomErasing defaults, which the code uses
 
 def mpanet_augment(x: torch.Tensor, gen=None, erase_p: float = 0.5) -> torch.Tensor:
     "MPANet's training augmentation: flip, gray 10-pixel pad and crop, erasing to the ImageNet mean (normalised 0)."
@@ -191,10 +191,16 @@ class MPANet(Method):
     param_rules = MPANET_RULES
 
     @classmethod
+    def defaults(cls, preset: str, dataset: str) -> dict:
+        d = super().defaults(preset, dataset)
+        if preset != 'paper': d.update(ADAM)                     # the code's optimiser in every preset (see above)
+        return d
+
+    @classmethod
     def paper_defaults(cls, dataset: str) -> dict:
         d = dict(img_size=(384, 128), backbone='resnet50', pretrained='imagenet', epochs=140, ids_per_batch=16,
-                 imgs_per_modality=4, epoch_len='pairs', optimizer='adam', lr=3.5e-4, backbone_lr_mult=1.0,
-                 weight_decay=5e-4, warmup_epochs=0, milestones=(80, 120), gamma=0.1, eval_trials=10, flip_test=False)
+                 imgs_per_modality=4, epoch_len='pairs', **ADAM, warmup_epochs=0, milestones=(80, 120), gamma=0.1,
+                 eval_trials=10, flip_test=False)
         if dataset == 'regdb': d.update(img_size=(256, 128), ids_per_batch=12, imgs_per_modality=5, milestones=(110,))
         return d
 
