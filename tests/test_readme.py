@@ -21,3 +21,17 @@ def test_readme_commands():
     assert test_cmd in readme
     ci = (ROOT / '.ci' / 'run').read_text()
     assert 'pip install -e ".[dev]"' in ci and test_cmd in ci
+
+
+def test_every_method_parameter_is_in_its_row_of_the_method_table():
+    import vireid_nb.methods  # noqa: F401  (registers the built-in methods)
+    from vireid_nb.core import METHODS
+    readme = (ROOT / 'README.md').read_text()
+    rows = {line.split('`')[1].split('_method_')[1]: line for line in readme.splitlines()
+            if line.startswith('| ') and '_method_' in line.split('|')[2]}
+    assert set(rows) == set(METHODS), (sorted(rows), sorted(METHODS))
+    for name in METHODS:                     # a subclass's row may leave its parent's parameters to the parent's row
+        cls = METHODS.get(name)
+        text = rows[name] + ''.join(rows[c.name] for c in cls.__mro__[1:] if getattr(c, 'name', '') in rows)
+        missing = [p for p in cls.params if f'`{p}`' not in text]
+        assert not missing, f'README method table, row {name}: parameters not listed: {missing}'
