@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from ..data.loading import to_rgb8
 
 # %% auto #0
-__all__ = ['attention_maps', 'map_layers', 'identity_centres', 'grad_cam', 'jet', 'colorize', 'overlay']
+__all__ = ['attention_maps', 'map_names', 'map_layers', 'identity_centres', 'grad_cam', 'jet', 'colorize', 'overlay']
 
 # %% ../../nbs/34_attention.ipynb #c005
 def _device(model: nn.Module) -> torch.device:
@@ -46,11 +46,16 @@ def _up(t: torch.Tensor, size) -> torch.Tensor:
     if t.ndim == 3: t = t[:, None]
     return F.interpolate(t.float(), size=tuple(size), mode='bilinear', align_corners=False)[:, 0]
 
+def _up_maps(t: torch.Tensor, size) -> torch.Tensor:
+    "(B, K, h, w) → (B, K, H, W), each of the K maps resized bilinearly (align_corners=False) as `_up` does."
+    return F.interpolate(t.float(), size=tuple(size), mode='bilinear', align_corners=False)
+
 # %% ../../nbs/34_attention.ipynb #c008
 @torch.no_grad()
 def attention_maps(model: nn.Module, x, modality, modules: dict, name: str | None = None) -> dict:
     """Maps of the attention modules `modules` (name → module, from `method.attention_modules(model)`) for images `x`
-    (float [0, 1], (B, 3, H, W)): upsampled `att` (B, H, W), `att_raw`, `logit`, `feature`, `attended`."""
+    (float [0, 1], (B, 3, H, W)): upsampled `att` (B, H, W) — (B, K, H, W) for a module with K > 1 maps —, `att_raw`,
+    `logit`, `feature`, `attended`, and `n_maps`, `map_names`."""
     modules = dict(modules or {})
     if not modules:
         raise ValueError(f'{type(model).__name__} has no attention module (its method declares none in '
@@ -68,11 +73,25 @@ def attention_maps(model: nn.Module, x, modality, modules: dict, name: str | Non
         for h in hooks: h.remove()
     if not seen: raise RuntimeError(f'the attention module(s) {", ".join(modules)} did not run in the forward pass')
     name, mod, feat, (attended, att, extra) = seen[-1]
-    size = x.shape[-2:]
+    size, k = x.shape[-2:], att.shape[1]
+    names = map_names(mod, k)
     f_raw, a_raw, l_raw = feat.float().mean(1), attended.float().mean(1), mod.logit(feat, extra).float()
-    return dict(att=_up(att, size), att_raw=att.float(), logit=_norm01(_up(l_raw, size)), logit_raw=l_raw,
+    if k == 1: maps = dict(att=_up(att, size), logit=_norm01(_up(l_raw, size)))
+    else:
+        lg = _up_maps(l_raw, size) if l_raw.ndim == 4 else _up(l_raw, size)
+        maps = dict(att=_up_maps(att, size), logit=_norm01(lg))         # the logits of one image share one scale
+    return dict(att=maps['att'], att_raw=att.float(), logit=maps['logit'], logit_raw=l_raw,
                 feature=_norm01(_up(f_raw, size)), attended=_norm01(_up(a_raw, size)), feature_raw=f_raw,
-                attended_raw=a_raw, module=name, kind=type(mod).__name__)
+                attended_raw=a_raw, module=name, kind=type(mod).__name__, n_maps=k, map_names=names)
+
+def map_names(module: nn.Module, k: int) -> list:
+    "Names of `module`'s `k` maps: its `map_names` attribute (checked against `k`), else 'map 1' … 'map k'."
+    names = getattr(module, 'map_names', None)
+    if names is None: return [f'map {i + 1}' for i in range(k)]
+    names = [str(n) for n in names]
+    if len(names) != k:
+        raise ValueError(f'{type(module).__name__} names {len(names)} maps in map_names but its forward returned {k}')
+    return names
 
 # %% ../../nbs/34_attention.ipynb #c014
 def _first_map(out):

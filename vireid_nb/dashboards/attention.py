@@ -15,7 +15,7 @@ from .common import dashboard_run, open_run, status_line, say, guarded
 from .common import image_grid, set_images
 
 # %% auto #0
-__all__ = ['ATT_MAPS', 'TARGETS', 'is_sigmoid_map', 'map_options', 'attention_dashboard']
+__all__ = ['ATT_MAPS', 'TARGETS', 'is_sigmoid_map', 'map_options', 'grid_shape', 'attention_dashboard']
 
 # %% ../../nbs/46_dash_attention.ipynb #c007
 ATT_MAPS = {'attention σ(mean_c high)': 'att', 'attention logit (before σ)': 'logit',
@@ -23,18 +23,26 @@ ATT_MAPS = {'attention σ(mean_c high)': 'att', 'attention logit (before σ)': '
 TARGETS = ('self', 'same identity, other modality')
 
 def is_sigmoid_map(module) -> bool:
-    "Is `module`'s attention map a sigmoid in (0, 1)? Modules with other maps name them (`map_label`, `logit_label`)."
-    return getattr(module, 'map_label', None) is None
+    """Is `module`'s attention map a sigmoid in (0, 1)? A module says so with `sigmoid_map`; otherwise a module that
+    names its maps (`map_label`, `logit_label`) has other maps, and one that does not is a sigmoid attention."""
+    said = getattr(module, 'sigmoid_map', None)
+    return bool(said) if said is not None else getattr(module, 'map_label', None) is None
 
 def map_options(module) -> list:
     "(label, key) options of the `map` control for `module`: its own map names, else RFM's sigmoid ones (`ATT_MAPS`)."
     labels = dict(zip(ATT_MAPS.values(), ATT_MAPS))
-    if not is_sigmoid_map(module):
+    if getattr(module, 'map_label', None) is not None:
         labels.update(att=module.map_label, logit=getattr(module, 'logit_label', labels['logit']))
     return [(labels[k], k) for k in ATT_MAPS.values()]
 
+def grid_shape(n: int, n_maps: int, has_att: bool) -> tuple:
+    """(rows, columns) of the figure for `n` images: one row per kind of picture (images, attention, Grad-CAM) with one
+    column per image, or — for a module with `n_maps` > 1 maps — one row per image: image, its maps, Grad-CAM."""
+    if has_att and n_maps > 1: return n, n_maps + 2
+    return (3 if has_att else 2), n
+
 def attention_dashboard(run_dir=None, n: int = 6):
-    "Attention-module maps (RFM's MAM / spatial, DEEN's MFA) and Grad-CAM of `n` test images of a run (folder or `Run`)."
+    "Attention-module maps (RFM's MAM / spatial, DEEN's MFA, MPANet's part masks) and Grad-CAM of `n` test images of a run (folder or `Run`)."
     import ipywidgets as W
     if int(n) < 1: raise ValueError(f'n must be at least 1, got {n}')
     n = int(n)
@@ -44,11 +52,10 @@ def attention_dashboard(run_dir=None, n: int = 6):
     att_mods = run.method.attention_modules(run.model)       # name -> module: what the run's method declares
     has_att = bool(att_mods)
     first = next(iter(att_mods.values()), None)
-    rows = 3 if has_att else 2
     H, Wd = run.images.shape[-2:]
     scale = max(1, 128 // H)
     status = status_line()
-    fig = image_grid(rows, n, height=max(150, scale * H + 90) * rows)
+    holder = W.VBox()                                        # the figure: rebuilt when the number of maps changes
     c = dict(
         modality=W.ToggleButtons(options=[(m.name, int(m)) for m in Modality], value=0, description='modality'),
         identity=W.Dropdown(options=[('all', -1)] + [(str(p), int(p)) for p in np.unique(pids)], value=-1,
@@ -63,7 +70,19 @@ def attention_dashboard(run_dir=None, n: int = 6):
                            disabled=not (has_att and is_sigmoid_map(first))),
         target=W.ToggleButtons(options=TARGETS, value='self', description='target'))
     c['new'].add_class('vireid-update')
-    st = dict(draw=0, rec=None, x=None, m=None, att=None, cam=None, fallback=0, quiet=False)
+    st = dict(draw=0, rec=None, x=None, m=None, att=None, cam=None, fallback=0, quiet=False, shape=None)
+    box = W.VBox([W.HBox([c['modality'], c['identity'], c['new']]),
+                  W.HBox([c['module'], c['alpha'], c['map'], c['stretch']]), c['target'], holder, status])
+
+    def figure(n_maps: int):
+        "The figure for a module with `n_maps` maps (the one shown when its shape fits, else a new one)."
+        shape = grid_shape(n, n_maps, has_att)
+        if shape != st['shape']:
+            rows, cols = shape
+            if n_maps > 1 and has_att: fig = image_grid(rows, cols, panel=(scale * H, scale * Wd), title_lines=2, gap=16)
+            else: fig = image_grid(rows, cols, height=max(150, scale * H + 90) * rows)
+            holder.children, box.fig, st['shape'] = (fig,), fig, shape
+        return box.fig
 
     def sample():
         sel = mods == c['modality'].value
@@ -93,6 +112,8 @@ def attention_dashboard(run_dir=None, n: int = 6):
         st['cam'] = grad_cam(run.model, st['x'], st['m'], target=tgt, layer=run.method.cam_layer(run.model))
 
     def draw():
+        if has_att and st['att']['n_maps'] > 1: return draw_maps()
+        fig = figure(1)
         x, rec, k = st['x'], st['rec'], len(st['rec'])
         alpha, blank = c['alpha'].value, np.ones((H, Wd, 3))
         row_imgs = [[to_rgb8(x[i]) for i in range(k)]]
@@ -115,6 +136,28 @@ def attention_dashboard(run_dir=None, n: int = 6):
         set_images(fig, imgs, titles, scale=scale)
         say(status, message())
 
+    def draw_maps():
+        "One row per image: the image, the module's K maps (titled with their names and ranges), Grad-CAM."
+        A, G, x, rec = st['att'], st['cam'], st['x'], st['rec']
+        K, names, fig = A['n_maps'], A['map_names'], figure(st['att']['n_maps'])
+        key, alpha, blank = c['map'].value, c['alpha'].value, np.ones((H, Wd, 3))
+        sig = is_sigmoid_map(att_mods[c['module'].value])
+        imgs, titles = [], []
+        for i, r in enumerate(rec):
+            imgs.append(to_rgb8(x[i])); titles.append(f'id {run.ds.pids[r]} · {Modality(run.ds.modality[r]).name}<br>#{r}')
+            maps = A[key][i]
+            if maps.ndim == 3:                                               # K maps: one panel each
+                lim = {}                                                     # logit: already on one scale per image
+                if key == 'att' and (c['stretch'].value or not sig): lim = dict(vmin=float(maps.min()), vmax=float(maps.max()))
+                imgs += [overlay(x[i], maps[j], alpha, **lim) for j in range(K)]
+                titles += [f'{nm}<br>{float(a.min()):.2g}…{float(a.max()):.2g}' for nm, a in zip(names, A[key + '_raw'][i])]
+            else:                                                            # one map for the image (the feature)
+                imgs += [overlay(x[i], maps, alpha)] + [blank] * (K - 1)
+                titles += [c['map'].label.replace('feature ', '')] + [''] * (K - 1)
+            imgs.append(overlay(x[i], G['heat'][i], alpha)); titles.append(f'Grad-CAM<br>cos {float(G["score"][i]):.3f}')
+        set_images(fig, imgs, titles, scale=scale)
+        say(status, message())
+
     def message():
         mod = Modality(c['modality'].value).name
         who = 'all identities' if c['identity'].value == -1 else f'identity {c["identity"].value}'
@@ -122,6 +165,7 @@ def attention_dashboard(run_dir=None, n: int = 6):
         if has_att:
             a = st['att']
             msg += f"Attention: module '{a['module']}' ({a['kind']})" + (f" of {', '.join(att_mods)}" if len(att_mods) > 1 else '')
+            if a['n_maps'] > 1: msg += f", {a['n_maps']} maps ({', '.join(a['map_names'])}), one row per image"
             if is_sigmoid_map(att_mods[a['module']]) and float(a['att'].min()) > 0.999:
                 msg += (f"; its sigmoid is saturated (all values ≥ {float(a['att'].min()):.4f}: the attended feature "
                         "equals the feature); the logit map still shows where mean_c high is largest")
@@ -152,10 +196,8 @@ def attention_dashboard(run_dir=None, n: int = 6):
     c['new'].on_click(guarded(status, next_draw))
     c['target'].observe(guarded(status, new_target), 'value')
     for name in ('alpha', 'map', 'stretch'): c[name].observe(guarded(status, lambda ch: st['quiet'] or draw()), 'value')
-    guarded(status, new_images)()
-
-    box = W.VBox([W.HBox([c['modality'], c['identity'], c['new']]),
-                  W.HBox([c['module'], c['alpha'], c['map'], c['stretch']]), c['target'], fig, status])
     box.add_class('vireid-dash')
-    box.fig, box.controls, box.status, box.run, box.state = fig, c, status, run, st
+    box.controls, box.status, box.run, box.state = c, status, run, st
+    figure(1)                                                # a figure from the start, even if the first draw fails
+    guarded(status, new_images)()
     return box

@@ -132,7 +132,8 @@ class MPANetNet(nn.Module):
         d = desc.flatten(1)
         bn = self.neck(d)
         if not self.training: return bn
-        self.update_means(self.ema_rate)                                   # as the code: every step, before use
+        if torch.is_grad_enabled(): self.update_means(self.ema_rate)      # as the code: every step, before use
+                                                                           # (not in no-grad passes, e.g. precise BN)
         with torch.no_grad():
             mean_v, mean_r = bn @ self.mean_v.t().to(bn.dtype), bn @ self.mean_r.t().to(bn.dtype)
         return MPANetOutput(feat=d, bn=bn, logits=self.classifier(bn), part_feat=desc, masks=masks, desc=desc,
