@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DASHBOARDS = ['41_dash_augment', '42_dash_bands', '43_dash_embeddings', '44_dash_distances', '45_dash_retrieval',
-              '46_dash_attention', '47_dash_compare']
+              '46_dash_attention', '47_dash_compare', '48_dash_partmix']
 CHROMIUM = shutil.which('chromium') or '/usr/bin/chromium'
 FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
          '--disable-background-networking', '--disable-component-update', '--disable-sync']
@@ -103,7 +103,7 @@ OVERLAPS = """() => {
     }
     return out;
 }"""
-IMAGE_GRIDS = {'41_dash_augment', '42_dash_bands', '45_dash_retrieval', '46_dash_attention'}
+IMAGE_GRIDS = {'41_dash_augment', '42_dash_bands', '45_dash_retrieval', '46_dash_attention', '48_dash_partmix'}
 
 def _shot_dir(tmp_path) -> Path:
     d = Path(os.environ.get('VIREID_SCREENSHOTS') or tmp_path)

@@ -38,6 +38,7 @@ class ModalityAlleviation(nn.Module):
 class PatternAttention(nn.Module):
     "K sigmoid masks from a 1×1 convolution; forward gives (the map, masks (B, K, h, w), mask logits)."
     map_label = 'part mask aₖ = σ(conv₁ₓ₁(F))'
+    sigmoid_map = True                       # maps in [0, 1]: the viewer can show them unstretched
     logit_label = 'mask logit conv₁ₓ₁(F)'
 
     def __init__(self, c: int, parts: int = 6):
@@ -177,8 +178,8 @@ def pattern_separation_loss(masks: torch.Tensor) -> torch.Tensor:
 # %% ../../nbs/26_method_mpanet.ipynb #c019
 MPANET_RULES = dict(parts=Range(1, 16), lambda_sid=Range(0), lambda_ml=Range(0), lambda_sep=Range(0),
                     cc_margin=Range(0), ema_rate=Range(0, 1), erase_p=Range(0, 1))
-ERASE_AREA_MPANET = (0.02, 0.33)
-ADAM = dict(optimizer='adam', lr=3.5e-4, backbone_lr_mult=1.0, weight_decay=5e-4)   # configs/default/strategy.py          # torchvision's RandomErasing defaults, which the code uses
+ERASE_AREA_MPANET = (0.02, 0.33)          # torchvision's RandomErasing defaults, which the code uses
+ADAM = dict(optimizer='adam', lr=3.5e-4, backbone_lr_mult=1.0, weight_decay=5e-4)   # configs/default/strategy.py
 
 def mpanet_augment(x: torch.Tensor, gen=None, erase_p: float = 0.5) -> torch.Tensor:
     "MPANet's training augmentation: flip, gray 10-pixel pad and crop, erasing to the ImageNet mean (normalised 0)."

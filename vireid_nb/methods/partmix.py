@@ -149,6 +149,8 @@ class PartMix(MPANet):
 
     @classmethod
     def configure(cls, preset: str, dataset: str, p: dict) -> dict:
+        if p['mix'] == 'partmix' and p['parts'] < 2:
+            raise ValueError(f"part mixing needs at least two parts to exchange, got parts={p['parts']}")
         if p['swap_parts'] >= p['parts']:
             raise ValueError(f"swap_parts={p['swap_parts']} must be below parts={p['parts']} (0: a random number)")
         if p['schedule'] == 'mpanet':
@@ -181,12 +183,10 @@ class PartMix(MPANet):
         real = _rows(out, slice(0, B))
         t = self.base_terms(real, batch)
         total = self.base_total(t)
-        if mix == 'partmix':
-            t.update(self.partmix_terms(model, real, batch))
-            with_grad = self.mixing and torch.is_grad_enabled()
-            extra_loss = p.lambda_cont * t['cont'] + p.lambda_aid * t['aid']
-            if with_grad: total = total + extra_loss
-            else: t = {**t, 'cont': t['cont'].detach(), 'aid': t['aid'].detach()}
+        if mix == 'partmix':                  # in the warm-up: computed and logged, without a graph
+            with torch.set_grad_enabled(self.mixing and torch.is_grad_enabled()):
+                t.update(self.partmix_terms(model, real, batch))
+            if self.mixing: total = total + p.lambda_cont * t['cont'] + p.lambda_aid * t['aid']
         elif mix != 'none':
             t['aid'] = soft_id_loss(out.logits[B:], batch.labels[i], batch.labels[j], lam)
             total = total + p.lambda_aid * t['aid']
@@ -195,12 +195,13 @@ class PartMix(MPANet):
     def loss(self, out: MPANetOutput, batch: Batch) -> LossTerms:
         raise NotImplementedError('PartMix needs the model for its mixed samples: call step(model, batch)')
 
-    def candidates(self, model: nn.Module, desc: torch.Tensor, batch: Batch) -> dict:
+    def candidates(self, model: nn.Module, desc: torch.Tensor, batch: Batch, generator=None) -> dict:
         """Every cross-modality (anchor, partner) pair with its part swap, the entropy of its composite under the
-        identity classifier (BN with the batch's statistics, no gradient) and whether the mining keeps it."""
+        identity classifier (BN with the batch's statistics, no gradient) and whether the mining keeps it (random
+        draws from `generator`, default the global one)."""
         p, K = self.p, model.parts
         a, b, pos = cross_modal_pairs(batch.labels, batch.modality)
-        swap = swap_masks(len(a), K, p.swap_parts, desc.device)
+        swap = swap_masks(len(a), K, p.swap_parts, desc.device, generator)
         with torch.no_grad():
             d = desc.detach().flatten(1).float()
             stats = d.mean(0), d.var(0, unbiased=False)
