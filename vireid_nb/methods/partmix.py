@@ -136,10 +136,10 @@ def _rows(out: MPANetOutput, sl) -> MPANetOutput:
 class PartMix(MPANet):
     name = 'partmix'
     params = dict(MPANet.params, mix='partmix', mix_start=1 / 6, positives=2, negatives=20, mining='entropy',
-                  swap_parts=0, tau=0.1, aid='positive', lambda_cont=0.5, lambda_aid=0.5, mix_fraction=0.5,
+                  swap_parts=0, tau=0.1, cont_space='bn', aid='positive', lambda_cont=0.5, lambda_aid=0.5, mix_fraction=0.5,
                   mix_alpha=1.0, manifold_max_stage=3, schedule='reconstructed')
     param_rules = dict(MPANET_RULES, mix=MIXES, mix_start=Range(0, 1), positives=Range(1, 64), negatives=Range(0, 1024),
-                       mining=MININGS, swap_parts=Range(0, 15), tau=Range(1e-3, 10), aid=AIDS, lambda_cont=Range(0),
+                       mining=MININGS, swap_parts=Range(0, 15), tau=Range(1e-3, 10), cont_space=('bn', 'raw'), aid=AIDS, lambda_cont=Range(0),
                        lambda_aid=Range(0), mix_fraction=Range(0.01, 4), mix_alpha=Range(0.01, 100),
                        manifold_max_stage=Range(0, 4), schedule=('reconstructed', 'mpanet'))
 
@@ -217,9 +217,12 @@ class PartMix(MPANet):
         k = c['kept']
         a, b, pos, swap = c['anchor'][k], c['partner'][k], c['positive'][k], c['swap'][k]
         mixed = mix_parts(desc[a], desc[b], swap)
-        cont = contrastive_loss(F.normalize(desc[:, :K].flatten(1).float(), dim=1),
-                                F.normalize(mixed[:, :K].flatten(1).float(), dim=1), a, pos, p.tau)
-        logits = model.classifier(batch_norm_with(mixed.flatten(1), model.neck, *c['stats']))
+        mixed_bn = batch_norm_with(mixed.flatten(1), model.neck, *c['stats'])
+        if p.cont_space == 'bn': fa, fm = batch_norm_with(desc.flatten(1), model.neck, *c['stats']), mixed_bn
+        else: fa, fm = desc.flatten(1), mixed.flatten(1)
+        part_block = lambda f: f.view(len(f), K + 1, -1)[:, :K].flatten(1)
+        cont = contrastive_loss(part_block(fa), part_block(fm), a, pos, p.tau)
+        logits = model.classifier(mixed_bn)
         y = batch.labels
         if p.aid == 'positive':
             aid = F.cross_entropy(logits[pos].float(), y[a[pos]]) if pos.any() else logits.sum() * 0
