@@ -55,7 +55,7 @@ def test_bad_parameters_stop_at_once(tmp_path, args, message):
     (dict(epochs='abc'), "epochs='abc' is not valid; it must be an integer >= 1"),
     (dict(preset='fast'), 'valid presets: smoke, demo, study, paper'),
     (dict(backbone='vgg16'), 'choose one of resnet18, resnet34, resnet50'),
-    (dict(epoch_len='paper'), "choose 'ids', 'official' or a positive number of batches"),
+    (dict(epoch_len='paper'), "choose 'ids', 'official', 'pairs' or a positive number of batches"),
     (dict(method='den', ird_form='hinge'), 'choose one of push, pull, center'),
     (dict(method='caj', triplet='hard'), 'choose one of adp, wrt'),
 ])
