@@ -1,5 +1,5 @@
 """Run a notebook with papermill's command line, as a user does (shared by the end-to-end tests)."""
-import subprocess, sys
+import csv, json, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,3 +25,10 @@ def smoke_run(method: str, args, out, through_papermill: bool = True):
         from vireid_nb.engine import run_experiment
         run_experiment(verbose=False, method=method, preset='smoke', out_dir=str(out), **dict(zip(args[1::3], args[2::3])))
     return out
+
+
+def read_run(out):
+    "(results.json, config.json, history.csv rows) of a finished run folder."
+    out = Path(out)
+    hist = list(csv.DictReader((out / 'history.csv').open()))
+    return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), hist

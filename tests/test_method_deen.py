@@ -2,10 +2,9 @@
 it) on LLCM, the RegDB variant (DEE after stage 2, no stage 4) on RegDB, and the ablation switches on SYSU-MM01.
 (Bad values, the loss, gradients and augmentation alignment are checked for every method in test_method_contract.py;
 the blocks and losses by the unit cells of nbs/25_method_deen.ipynb.)"""
-import csv, json
 import pytest
 import torch
-from papermill_cli import smoke_run
+from papermill_cli import smoke_run, read_run as _read
 from vireid_nb.data import synth
 
 
@@ -13,10 +12,6 @@ from vireid_nb.data import synth
 def spec():
     return synth.synth_spec('tiny', seed=0)
 
-
-def _read(out):
-    hist = list(csv.DictReader((out / 'history.csv').open()))
-    return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), hist
 
 
 def test_llcm_tree_through_papermill(tmp_path, spec):

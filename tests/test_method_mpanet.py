@@ -2,10 +2,9 @@
 user runs it) on trees in each real layout and on the synthetic set, and every `-p mix` regulariser.
 (Bad values, the loss, gradients and augmentation alignment are checked for every method in test_method_contract.py;
 the blocks, losses, mixing and mining by the unit cells of nbs/26_method_mpanet.ipynb and nbs/27_method_partmix.ipynb.)"""
-import csv, json
 import pytest
 import torch
-from papermill_cli import smoke_run
+from papermill_cli import smoke_run, read_run as _read
 from vireid_nb.data import synth
 
 BASE = ('id', 'cc', 'sid', 'ml', 'sep')
@@ -16,10 +15,6 @@ W = dict(id=1.0, cc=1.0, sid=0.5, ml=2.5, sep=0.5, cont=0.5, aid=0.5)
 def spec():
     return synth.synth_spec('tiny', seed=0)
 
-
-def _read(out):
-    hist = list(csv.DictReader((out / 'history.csv').open()))
-    return json.loads((out / 'results.json').read_text()), json.loads((out / 'config.json').read_text()), hist
 
 
 def _check_total(row, terms):
