@@ -10,6 +10,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from ..core import METHODS, Range
+from ..augment import box_mask
 from .base import Batch, LossTerms
 from .mpanet import MPANet, MPANetOutput, MPANET_RULES
 
@@ -118,8 +119,7 @@ def cutmix_images(x: torch.Tensor, i, j, lam):
     cy, cx = torch.rand(n, device=x.device) * H, torch.rand(n, device=x.device) * W
     y0, y1 = (cy - r * H / 2).round().clamp(0, H), (cy + r * H / 2).round().clamp(0, H)
     x0, x1 = (cx - r * W / 2).round().clamp(0, W), (cx + r * W / 2).round().clamp(0, W)
-    ys, xs = torch.arange(H, device=x.device)[None, :, None], torch.arange(W, device=x.device)[None, None, :]
-    box = (ys >= y0[:, None, None]) & (ys < y1[:, None, None]) & (xs >= x0[:, None, None]) & (xs < x1[:, None, None])
+    box = box_mask(y0.long(), x0.long(), (y1 - y0).long(), (x1 - x0).long(), H, W)[:, 0]     # 04_augment's
     out = torch.where(box[:, None], x[j], x[i])
     return out, 1 - box.flatten(1).float().mean(1)
 
