@@ -159,7 +159,7 @@ class Config:
     optimizer: str | None = None      # sgd | adam
     warmup_epochs: int | None = None
     milestones: tuple | None = None   # epochs at which lr is multiplied by gamma
-    gamma: float | None = None
+    gamma: float | tuple | None = None  # one factor for every milestone, or one per milestone
     amp: bool | None = None           # mixed precision (used on GPU only)
     # selection and evaluation
     selection: str | None = None      # 'last' epoch, or 'val': best on held-out *training* identities
@@ -208,6 +208,18 @@ def _parse_epoch_len(v):
 def _parse_tuple(v):
     if isinstance(v, str): v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
     return tuple(int(x) for x in (v if isinstance(v, (list, tuple)) else (v,)))
+
+def _parse_gamma(v, milestones):
+    "A positive factor, or a tuple of one positive factor per milestone ('0.5,0.2,0.1' from the command line)."
+    msg = f"gamma={v!r} is not valid; give a number > 0 or one per milestone, e.g. '0.5,0.2,0.1'"
+    if isinstance(v, str) and (',' in v or v.strip().startswith(('(', '['))):
+        try: v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
+        except (ValueError, SyntaxError): raise ValueError(msg) from None
+    if not isinstance(v, (list, tuple)): return _as_float('gamma', v, True)
+    g = tuple(_as_float('gamma', x, True) for x in v)
+    if milestones is not None and len(g) != len(milestones):
+        raise ValueError(f'{msg}: {len(g)} factors for {len(milestones)} milestones {tuple(milestones)}')
+    return g
 
 # %% ../nbs/00_core.ipynb #c023
 @dataclass(frozen=True)
@@ -288,7 +300,7 @@ def make_config(method: str = 'agw', dataset: str = 'synth', preset: str = 'demo
 _BOOLS = ('resume', 'overwrite', 'keep_checkpoint', 'sync_bn', 'compile', 'flip_test', 'amp')   # None (preset) allowed for the last two
 _INTS = dict(epochs=1, ids_per_batch=1, imgs_per_modality=1, eval_trials=1, gallery_shots=1,
              warmup_epochs=0, val_ids=0, seed=0, precise_bn=0, trial=1, eval_every=0, nproc=1)      # name: smallest allowed value
-_POSITIVE = ('lr', 'backbone_lr_mult', 'gamma')
+_POSITIVE = ('lr', 'backbone_lr_mult')
 _NON_NEGATIVE = ('weight_decay', 'momentum')
 
 def _as_int(name, v, lo: int) -> int:
@@ -343,6 +355,7 @@ def validate_config(cfg: Config) -> Config:
         if cfg.milestones is not None: cfg.milestones = _parse_tuple(cfg.milestones)
     except (TypeError, ValueError, SyntaxError):
         raise ValueError(f"milestones={cfg.milestones!r} is not valid; give epochs, e.g. '20,50'") from None
+    if cfg.gamma is not None: cfg.gamma = _parse_gamma(cfg.gamma, cfg.milestones)
     if isinstance(cfg.pretrained, str) and cfg.pretrained.lower() in ('none', 'false', ''): cfg.pretrained = None
     if cfg.pretrained is True: cfg.pretrained = 'imagenet'
     if cfg.pretrained is False: cfg.pretrained = None
@@ -378,6 +391,6 @@ def save_config(cfg: Config, path):
 def load_config(path) -> Config:
     "Read a config written by `save_config`."
     d = json.loads(Path(path).read_text())
-    for k in ('img_size', 'milestones'):
-        if d.get(k) is not None: d[k] = tuple(d[k])
+    for k in ('img_size', 'milestones', 'gamma'):
+        if isinstance(d.get(k), list): d[k] = tuple(d[k])
     return Config(**d)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_engine.ipynb #c002
 from __future__ import annotations
-import csv, datetime, gc, io, json, os, socket, sys, time, warnings
+import csv, datetime, gc, io, json, math, os, socket, sys, time, warnings
 from pathlib import Path
 import numpy as np
 import torch
@@ -27,9 +27,12 @@ __all__ = ['RUN_FILES', 'RUN_SETTINGS', 'lr_factor', 'save_checkpoint', 'RunFile
            'run_experiment']
 
 # %% ../nbs/09_engine.ipynb #c005
-def lr_factor(epoch: int, warmup_epochs: int = 0, milestones=(), gamma: float = 0.1) -> float:
-    "Multiplier of the base learning rate during (0-based) `epoch`."
+def lr_factor(epoch: int, warmup_epochs: int = 0, milestones=(), gamma=0.1) -> float:
+    "Multiplier of the base learning rate during (0-based) `epoch`; `gamma`: one factor, or one per milestone."
     if epoch < warmup_epochs: return (epoch + 1) / warmup_epochs
+    if isinstance(gamma, (tuple, list)):
+        if len(gamma) != len(milestones): raise ValueError(f'{len(gamma)} gamma factors for {len(milestones)} milestones')
+        return math.prod(g for g, m in zip(gamma, milestones) if epoch >= m)
     return gamma ** sum(epoch >= m for m in milestones)
 
 # %% ../nbs/09_engine.ipynb #c008
