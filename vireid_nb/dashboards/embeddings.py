@@ -9,11 +9,15 @@ import torch
 import torch.nn.functional as F
 from ..core import Modality
 from ..analysis.runs import run_features, embed_2d, part_features
+from ..data.loading import gather, to_unit_float
+from ..methods.base import Method
+from ..methods.msclnet import pair_modalities
 from .common import (open_run, dashboard_run, image_widget, show_image, status_line, say,
                                          guarded)
 
 # %% auto #0
-__all__ = ['MARKERS', 'SET_SYMBOLS', 'id_colors', 'embedding_traces', 'stack_parts', 'embedding_spread', 'embeddings_dashboard']
+__all__ = ['MARKERS', 'SET_SYMBOLS', 'id_colors', 'embedding_traces', 'stack_parts', 'embedding_spread', 'paired_points',
+           'embeddings_dashboard']
 
 # %% ../../nbs/43_dash_embeddings.ipynb #c005
 MARKERS = {int(Modality.VIS): 'circle', int(Modality.IR): 'diamond'}
@@ -28,15 +32,18 @@ def id_colors(pids) -> list:
 
 def embedding_traces(xy, rows, pids, cams, modality, which=None, names=None) -> list:
     """Scatter traces of 2-D points `xy` with identity colours, `customdata` = feature rows: two (VIS, IR), or with
-    `which` (each point's embedding, an index into `names`) one per embedding and modality, VIS filled, IR open."""
+    `which` (each point's embedding, an index into `names`) one per embedding and modality, VIS filled, IR open (an
+    embedding whose points are all of one modality: one trace, named by the embedding alone)."""
     import plotly.graph_objects as go
     xy, rows, pids, cams, modality = (np.asarray(a) for a in (xy, rows, pids, cams, modality))
     col = np.array(id_colors(pids), dtype=object)
     if which is None: groups = [(modality == m, sym, Modality(m).name) for m, sym in MARKERS.items()]
     else:
-        which = np.asarray(which)
-        groups = [((which == j) & (modality == m), SET_SYMBOLS[j % len(SET_SYMBOLS)] + ('-open' if m else ''),
-                   f'{names[j]} · {Modality(m).name}') for j in range(len(names)) for m in MARKERS]
+        which, groups = np.asarray(which), []
+        for j, nm in enumerate(names):
+            present = [m for m in MARKERS if ((which == j) & (modality == m)).any()]
+            groups += [((which == j) & (modality == m), SET_SYMBOLS[j % len(SET_SYMBOLS)] + ('-open' if m else ''),
+                        nm if len(present) == 1 else f'{nm} · {Modality(m).name}') for m in (present if len(present) == 1 else MARKERS)]
     out = []
     for s, sym, name in groups:
         out.append(go.Scatter(
@@ -76,6 +83,32 @@ def embedding_spread(parts, members, pids) -> dict:
     return dict(self=mean(1 - (ref[:, None] * E[:, 1:]).sum(-1)), same_id=mean(D[same & pair]),
                 other_id=mean(D[~same]), n_images=len(E), parts=len(mem))
 
+# %% ../../nbs/43_dash_embeddings.ipynb #c020
+def paired_points(run, feats: dict, max_pairs: int = 4, batch_size: int = 64) -> dict:
+    """The method's paired embeddings of up to `max_pairs` (visible, infrared) test-image pairs per identity: `X`
+    (M, D) L2-normalised rows, set after set; `row` (M,): the feature row of the image a point shows; `which` (M,):
+    its set, named by `names`; `n_pairs`."""
+    pids, mod = torch.as_tensor(np.asarray(feats['pids'])), torch.as_tensor(np.asarray(feats['modality']))
+    vi, ri = pair_modalities(pids, mod)                          # sorted by identity, then rank within it
+    y = pids[vi]
+    keep = (torch.arange(len(y)) - torch.searchsorted(y, y)) < max_pairs
+    vi, ri = vi[keep].numpy(), ri[keep].numpy()
+    if not len(vi): raise ValueError('no test identity has images of both modalities: there are no pairs to embed')
+    idx, sets = np.asarray(feats['idx']), {}
+    for s in range(0, len(vi), batch_size):
+        xv, xr = (to_unit_float(gather(run.images, idx[r[s:s + batch_size]]), run.device) for r in (vi, ri))
+        for name, (e, side) in run.method.paired_embeddings(run.model, xv, xr).items():
+            if side not in ('visible', 'infrared', 'pair'):
+                raise ValueError(f"{run.cfg.method}: paired embedding {name!r} has side {side!r}; use 'visible', 'infrared' or 'pair'")
+            sets.setdefault(name, (side, []))[1].append(e.detach().float().cpu())
+    if not sets: raise ValueError(f'{run.cfg.method} has no paired embeddings (method.paired_embeddings gives none)')
+    dims = {name: es[0].shape[1] for name, (_, es) in sets.items()}
+    if len(set(dims.values())) != 1: raise ValueError(f'paired embeddings differ in size, cannot be projected together: {dims}')
+    names = list(sets)
+    X = torch.cat([F.normalize(torch.cat(sets[nm][1]), dim=1) for nm in names])
+    row = np.concatenate([ri if sets[nm][0] == 'infrared' else vi for nm in names])
+    return dict(X=X, row=row, which=np.repeat(np.arange(len(names)), len(vi)), names=names, n_pairs=len(vi))
+
 # %% ../../nbs/43_dash_embeddings.ipynb #c008
 def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne', seed: int = 0):
     "t-SNE/UMAP explorer of a run's test features, their parts or sets of parts (`run_dir` None: the AGW example run)."
@@ -91,7 +124,9 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     for name, mem in sets.items():
         if not mem or not all(0 <= int(k) < K for k in mem):
             raise ValueError(f'{run.cfg.method}: embedding set {name!r} names parts {mem}, the feature has {K}')
-    n_traces = 2 * max([1, *map(len, sets.values())])        # the figure's traces: the most any view needs
+    paired = type(run.method).paired_embeddings is not Method.paired_embeddings
+    PAIRS = 'paired embeddings (visible + infrared image of one identity)'
+    n_traces = 2 * max([1, *map(len, sets.values()), len(SET_SYMBOLS) if paired else 1])   # the most any view needs
     n_all = len(np.unique(feats['pids']))
     status = status_line()
     c = dict(
@@ -100,7 +135,8 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
                           continuous_update=False),
         seed=W.IntText(value=seed, description='seed', layout=W.Layout(width='160px')),
         feature=W.Dropdown(options=[('retrieval feature', -1)] + [(nm, k) for k, nm in enumerate(names)]
-                           + [(nm, nm) for nm in sets], value=-1, description='feature'),
+                           + [(nm, nm) for nm in sets] + ([(PAIRS, PAIRS)] if paired else []), value=-1,
+                           description='feature'),
         new=W.Button(description='new identities', icon='refresh'))
     c['new'].add_class('vireid-update')
     fig = go.FigureWidget(layout=dict(height=520, width=620, margin=dict(l=10, r=10, t=40, b=10),
@@ -114,11 +150,16 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
     stacks = {}                                               # set name -> stack_parts of all test images
 
     def matrix(v):
-        "Rows to project for the feature choice `v`, and each row's image (feature row) and embedding (or None)."
+        "Rows to project for the feature choice `v`, each row's image (feature row), embedding (or None) and their names."
+        if v == PAIRS:
+            if v not in stacks:
+                say(status, 'computing the paired embeddings …')
+                stacks[v] = paired_points(run, feats)
+            return stacks[v]['X'], stacks[v]['row'], stacks[v]['which'], stacks[v]['names']
         if isinstance(v, str):
             if v not in stacks: stacks[v] = stack_parts(parts, sets[v])
-            return stacks[v]['X'], stacks[v]['row'], stacks[v]['which']
-        return (feats['f'] if v < 0 else parts[:, v]), np.arange(len(feats['f'])), None
+            return stacks[v]['X'], stacks[v]['row'], stacks[v]['which'], [names[k] for k in sets[v]]
+        return (feats['f'] if v < 0 else parts[:, v]), np.arange(len(feats['f'])), None, None
 
     def blank():
         import plotly.graph_objects as go
@@ -126,26 +167,28 @@ def embeddings_dashboard(run_dir=None, n_ids: int = 10, projection: str = 'tsne'
 
     def draw(*_):
         key = (c['projection'].value, c['n_ids'].value, c['seed'].value, c['feature'].value)
-        X, img, which = matrix(key[3])
+        X, img, which, set_names = matrix(key[3])
         if key not in cache:                                  # pids per row: the same identities in every view
             say(status, f'computing {c["projection"].value} …')
             cache[key] = embed_2d(X, key[0], seed=key[2], n_ids=key[1], pids=feats['pids'][img])
         e = cache[key]
         r, j = img[e['rows']], None if which is None else which[e['rows']]
-        mem = sets[key[3]] if which is not None else None
+        mem = sets.get(key[3]) if which is not None else None             # a set of parts (not the pairs)
         traces = embedding_traces(e['xy'], r, feats['pids'][r], feats['cams'][r], feats['modality'][r], which=j,
-                                  names=None if mem is None else [names[k] for k in mem])
+                                  names=set_names)
         shown = np.unique(r)
         with fig.batch_update():
             for old, new in zip(fig.data, traces + [blank() for _ in range(n_traces - len(traces))]):
                 old.update(new.to_plotly_json())
             label = next(lbl for lbl, v in c['feature'].options if v == key[3])
-            count = f'{len(shown)} images' + (f' × {len(mem)} embeddings' if mem else '')
+            count = (f'{len(r) // len(set_names)} pairs × {len(set_names)} embeddings' if key[3] == PAIRS else
+                     f'{len(shown)} images' + (f' × {len(mem)} embeddings' if mem else ''))
             fig.layout.title = (f'{run.cfg.method.upper()} · {label} · '
                                 f'{"t-SNE" if key[0] == "tsne" else "UMAP"} of {len(np.unique(e["pids"]))} '
                                 f'identities, {count}')
-            fig.layout.legend.title = 'embedding · modality' if mem else 'modality'
+            fig.layout.legend.title = 'embedding · modality' if set_names else 'modality'
         msg = f'{run.out.name}: {len(shown)} test images'
+        if key[3] == PAIRS: msg += f' in {len(r) // len(set_names)} (visible, infrared) pairs × {len(set_names)} embeddings'
         if mem:
             sp = embedding_spread(parts[shown], mem, feats['pids'][shown])
             msg += (f' × {len(mem)} embeddings = {len(r)} points; spread (mean cosine distance): {names[mem[0]]} ↔ the '

@@ -194,6 +194,12 @@ class Method:
         DEEN: an image's original and generated embeddings in one plot). Default: none."""
         return {}
 
+    def paired_embeddings(self, model: nn.Module, x_vis: torch.Tensor, x_ir: torch.Tensor) -> dict:
+        """name -> (embeddings (N, D), side) of N (visible, infrared) image pairs of one identity each, for the embedding
+        explorer; side 'visible' / 'infrared' says which image of the pair a point shows, 'pair' a joint embedding
+        (MSCLNet's synergy feature). The model's train/eval mode is left as it was. Default: none."""
+        return {}
+
 def make_method(cfg: Config) -> Method:
     "The method of `cfg`, built for that run."
     return METHODS.get(cfg.method)(cfg)

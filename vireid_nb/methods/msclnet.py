@@ -244,7 +244,7 @@ MSCL_RULES = dict(ablation=tuple(TABLE1), specific_stages=Range(0, 4), stripes=R
                   div_form=DIV_FORMS, div_cap=Range(0), div_tau=Range(1e-3), local_form=LOCAL_FORMS, mc_norm=(True, False),
                   ca_space=CA_SPACES, lambda_div=Range(0), lambda_t=Range(0), lambda_local=Range(0),
                   lambda_global=Range(0), lambda_sub=Range(0), lambda_intra=Range(0), lambda_inter=Range(0),
-                  lambda_syn=Range(0), erase_p=Range(0, 1))
+                  lambda_syn=Range(0), erase_p=Range(0, 1), ca_feature=('bn', 'pool'))
 ERASE_AREA_MSCL = (0.2, 0.8)            # supplement §2: "80% probability, 80% max-area, 20% min-area"
 PAPER_SCHEDULE = dict(milestones=(20, 50, 100), gamma=(0.5, 0.2, 0.1), epochs=200)   # lr 0.1 / 0.05 / 0.01 / 0.001
 
@@ -257,7 +257,7 @@ class MSCLNet(AGW):
     name = 'msclnet'
     params = dict(ablation='all', lambda_div=0.5, lambda_t=1.25, lambda_local=0.8, lambda_global=1.5, lambda_sub=1.0,
                   lambda_intra=1.0, lambda_inter=1.0, lambda_syn=1.0, div_form='capped', div_cap=2.0, div_tau=1.0,
-                  local_form='corrected', mc_norm=True, ca_space='normalized', synergy_tokens='stripes', stripes=6,
+                  local_form='corrected', mc_norm=True, ca_space='normalized', ca_feature='bn', synergy_tokens='stripes', stripes=6,
                   rounds=5, mog_rank=0, in_pool='max', specific_stages=0, erase_p=0.8)
     param_rules = MSCL_RULES
 
@@ -301,7 +301,7 @@ class MSCLNet(AGW):
             ir = m == Modality.IR
             t['global'] = global_loss(out.syn, y[vi], out.in_pooled[ir], y[ir], p.mc_norm)
         if set(CA) & set(on):
-            ca = cascade_losses(out.feat, y, batch.cams, m, p.ca_space)
+            ca = cascade_losses(out.bn if p.ca_feature == 'bn' else out.feat, y, batch.cams, m, p.ca_space)
             t.update({k: v for k, v in ca.items() if k in on})
         return t
 
@@ -313,7 +313,7 @@ class MSCLNet(AGW):
 
     # ---- what dashboards can show
     def paired_embeddings(self, model: nn.Module, x_vis: torch.Tensor, x_ir: torch.Tensor) -> dict:
-        """name -> (N, C) embeddings of N (visible, infrared) image pairs of one identity each, for the embedding
+        """name -> ((N, C), side) for N (visible, infrared) image pairs of one identity each, for the embedding
         explorer: the pooled IN features of each modality (what L_div and L_global see) and the synergy feature f^s."""
         n = len(x_vis)
         x = torch.cat([x_vis, x_ir])
@@ -323,9 +323,9 @@ class MSCLNet(AGW):
         try:
             with torch.no_grad():
                 tok, pooled = model.normalized(model.feature_map(x, mod), mod)
-                out = {'visible (IN)': pooled[:n], 'infrared (IN)': pooled[n:]}
+                out = {'visible (IN)': (pooled[:n], 'visible'), 'infrared (IN)': (pooled[n:], 'infrared')}
                 if model.synergy is not None:
-                    out['synergy f^s'] = model.synergise(tok[:n], pooled[:n], tok[n:], pooled[n:]).mean(1)
+                    out['synergy f^s'] = (model.synergise(tok[:n], pooled[:n], tok[n:], pooled[n:]).mean(1), 'pair')
         finally: model.train(was)
         return out
 
