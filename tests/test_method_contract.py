@@ -4,7 +4,8 @@
   must come from exactly one input image, whose label, camera and modality it carries);
 - `step` gives a finite scalar loss and finite terms, its declared degenerate terms are terms it logs, and the
   gradient reaches every parameter that learns;
-- in eval mode the model returns finite (B, D) features, which its declared parts divide evenly;
+- in eval mode the model returns finite (B, D) features, which its declared parts divide evenly; paired embeddings
+  (if any) have one finite row per pair and a valid side;
 - a bad value of any method parameter stops `make_config` with the allowed values; an unknown one lists them.
 """
 import math
@@ -97,6 +98,12 @@ def test_train_output_is_typed_and_eval_gives_finite_features(name):
     assert parts is None or (parts >= 1 and f.shape[1] % parts == 0)
     for mod_name, mod in method.attention_modules(model).items():
         assert any(mod is m for m in model.modules()) and hasattr(mod, 'logit'), mod_name
+    n = P * K                                                                  # paired embeddings (MSCLNet's synergy)
+    model.train()
+    for emb_name, (e, side) in method.paired_embeddings(model, b.x[:n], b.x[n:]).items():
+        assert e.shape[0] == n and e.ndim == 2 and torch.isfinite(e).all(), emb_name
+        assert side in ('visible', 'infrared', 'pair'), (emb_name, side)
+    assert model.training                                                     # the hook leaves the mode as it was
 
 
 def _bad_value(rule, default):
