@@ -205,17 +205,22 @@ def _parse_epoch_len(v):
         raise ValueError(f"epoch_len={v!r} is not valid; choose 'ids', 'official', 'pairs' or a positive number of batches")
     return int(n)
 
+def _literal(v):
+    "'3,4', '(3, 4)' or '[3, 4]' from the command line → a tuple; other values as they are."
+    if isinstance(v, str): return ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
+    return v
+
 def _parse_tuple(v):
-    if isinstance(v, str): v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
+    v = _literal(v)
     return tuple(int(x) for x in (v if isinstance(v, (list, tuple)) else (v,)))
 
 def _parse_gamma(v, milestones):
     "A positive factor, or a tuple of one positive factor per milestone ('0.5,0.2,0.1' from the command line)."
     msg = f"gamma={v!r} is not valid; give a number > 0 or one per milestone, e.g. '0.5,0.2,0.1'"
-    if isinstance(v, str) and (',' in v or v.strip().startswith(('(', '['))):
-        try: v = ast.literal_eval(v if v.strip().startswith(('(', '[')) else f'({v},)')
-        except (ValueError, SyntaxError): raise ValueError(msg) from None
+    try: v = _literal(v)
+    except (ValueError, SyntaxError): raise ValueError(msg) from None
     if not isinstance(v, (list, tuple)): return _as_float('gamma', v, True)
+    if len(v) == 1: return _as_float('gamma', v[0], True)            # '0.1' is one factor for every milestone
     g = tuple(_as_float('gamma', x, True) for x in v)
     if milestones is not None and len(g) != len(milestones):
         raise ValueError(f'{msg}: {len(g)} factors for {len(milestones)} milestones {tuple(milestones)}')

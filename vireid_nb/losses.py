@@ -8,8 +8,8 @@ import torch
 import torch.nn.functional as F
 
 # %% auto #0
-__all__ = ['pairwise_distance', 'id_loss', 'masked_softmax', 'wrt_loss', 'hard_triplet_loss', 'row_distance', 'center_loss',
-           'cross_center_loss', 'hetero_center_loss']
+__all__ = ['pairwise_distance', 'id_loss', 'masked_softmax', 'wrt_loss', 'hard_triplet_loss', 'batch_centers', 'row_distance',
+           'center_loss', 'cross_center_loss', 'hetero_center_loss']
 
 # %% ../nbs/07_losses.ipynb #c005
 def pairwise_distance(x: torch.Tensor, y: torch.Tensor | None = None, eps: float = 1e-12) -> torch.Tensor:
@@ -47,7 +47,7 @@ def hard_triplet_loss(feat: torch.Tensor, labels: torch.Tensor, margin: float = 
     return F.relu(far_pos - close_neg + margin).mean()
 
 # %% ../nbs/07_losses.ipynb #c018
-def _batch_centers(feat: torch.Tensor, labels: torch.Tensor, select: torch.Tensor | None = None):
+def batch_centers(feat: torch.Tensor, labels: torch.Tensor, select: torch.Tensor | None = None):
     "Per item: the mean feature of its identity over the items in `select` (n, d), and whether that set was non-empty (n,)."
     select = torch.ones_like(labels, dtype=torch.bool) if select is None else select
     ids, inv = labels.unique(return_inverse=True)
@@ -66,7 +66,7 @@ def _reduce(total: torch.Tensor, n: int, reduction: str) -> torch.Tensor:
 
 def center_loss(feat: torch.Tensor, labels: torch.Tensor, reduction: str = 'mean', detach_centers: bool = False) -> torch.Tensor:
     "Eq. 5: ½ Σ_i D(f_i, c_{y_i}), c_y the batch mean of identity y (both modalities); 'mean' divides by N."
-    c, _ = _batch_centers(feat, labels)
+    c, _ = batch_centers(feat, labels)
     if detach_centers: c = c.detach()
     return _reduce(0.5 * row_distance(feat, c).sum(), len(feat), reduction)
 
@@ -75,8 +75,8 @@ def cross_center_loss(feat: torch.Tensor, labels: torch.Tensor, modality: torch.
     """Eq. 6: ½ (Σ_VIS D(f_i, c^n_{y_i}) + Σ_IR D(f_i, c^v_{y_i})): each feature to its identity's centre in the
     *other* modality (batch means). Items whose identity has no image of the other modality are skipped."""
     vis = modality == 0
-    c_v, has_v = _batch_centers(feat, labels, vis)
-    c_n, has_n = _batch_centers(feat, labels, ~vis)
+    c_v, has_v = batch_centers(feat, labels, vis)
+    c_n, has_n = batch_centers(feat, labels, ~vis)
     other, has = torch.where(vis[:, None], c_n, c_v), torch.where(vis, has_n, has_v)
     if detach_centers: other = other.detach()
     return _reduce(0.5 * (row_distance(feat, other) * has.to(feat.dtype)).sum(), len(feat), reduction)

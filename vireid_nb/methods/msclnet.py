@@ -11,16 +11,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from ..core import METHODS, Range, Modality
 from ..augment import random_pad_crop, random_flip, random_erasing
-from ..models.backbone import route, GeM, BNNeck
-from ..losses import id_loss, wrt_loss
+from ..models.backbone import route, BNNeck
+from ..losses import id_loss, wrt_loss, batch_centers
 from .base import Batch, Output, LossTerms
 from .agw import AGW, AGWNet
 
 # %% auto #0
 __all__ = ['IN_POOLS', 'DIV_FORMS', 'LOCAL_FORMS', 'CA_SPACES', 'MS', 'MC', 'CA', 'TABLE1', 'TABLE1_REPORTED', 'MSCL_RULES',
            'ERASE_AREA_MSCL', 'PAPER_SCHEDULE', 'pair_modalities', 'MogrifierLSTMCell', 'SynergyModule', 'MSCLOutput',
-           'pool_map', 'MSCLNetNet', 'diversity_loss', 'local_loss', 'class_centres', 'global_loss', 'cascade_losses',
-           'active_terms', 'needs_synergy', 'msclnet_augment', 'MSCLNet']
+           'pool_map', 'MSCLNetNet', 'diversity_loss', 'local_loss', 'global_loss', 'cascade_losses', 'active_terms',
+           'needs_synergy', 'msclnet_augment', 'MSCLNet']
 
 # %% ../../nbs/28_method_msclnet.ipynb #c005
 def pair_modalities(labels: torch.Tensor, modality: torch.Tensor):
@@ -100,7 +100,7 @@ class MSCLOutput(Output):
 def pool_map(f: torch.Tensor, how: str = 'max') -> torch.Tensor:
     "(B, C, h, w) → (B, C): max, GeM (p 3, positive part) or average over space."
     if how == 'max': return f.amax((2, 3))
-    if how == 'gem': return GeM(3.0)(f)
+    if how == 'gem': return f.clamp(min=1e-6).pow(3).mean((2, 3)).pow(1 / 3)
     if how == 'avg': return f.mean((2, 3))
     raise ValueError(f'in_pool={how!r} is not valid; choose one of {", ".join(IN_POOLS)}')
 
@@ -108,12 +108,14 @@ class MSCLNetNet(AGWNet):
     "AGW* with MSCLNet's training-only branch: IN per modality, stripe tokens, the synergy module, two classifiers."
     def __init__(self, n_classes: int, arch='resnet50', pretrained=None, specific_stages: int = 0, stripes: int = 6,
                  synergy_tokens: str = 'stripes', rounds: int = 5, mog_rank: int = 0, in_pool: str = 'max',
-                 synergy: bool = True):
+                 synergy: bool = True, in_branch: bool = True):
         super().__init__(n_classes, arch, pretrained)
         C = self.backbone.out_channels
         self.ir_layers = nn.ModuleList(copy.deepcopy(self.backbone.layers[s]) for s in range(specific_stages))
-        self.inorm = nn.ModuleList(nn.InstanceNorm2d(C, affine=True) for _ in range(2))     # VIS, IR (Eq. 1)
-        self.t_neck = BNNeck(C, n_classes)                                              # L_t's classifier
+        self.in_branch = in_branch or synergy          # the IN features are trained by some loss (else: AGW*'s network)
+        if self.in_branch:
+            self.inorm = nn.ModuleList(nn.InstanceNorm2d(C, affine=True) for _ in range(2))     # VIS, IR (Eq. 1)
+            self.t_neck = BNNeck(C, n_classes)                                              # L_t's classifier
         self.stripes, self.synergy_tokens, self.in_pool = stripes, synergy_tokens, in_pool
         self.synergy = SynergyModule(C, rounds, mog_rank) if synergy else None
         self.syn_neck = BNNeck(C, n_classes) if synergy else None                      # the MS rows' CE on f^s
@@ -145,6 +147,7 @@ class MSCLNetNet(AGWNet):
         feat = self.pool(f)
         bn, logits = self.neck(feat)
         if not self.training: return bn
+        if not self.in_branch: return MSCLOutput(feat=feat, bn=bn, logits=logits)      # B, CA-only rows: AGW*'s output
         tokens, pooled = self.normalized(f, modality)
         out = MSCLOutput(feat=feat, bn=bn, logits=logits, in_tokens=tokens, in_pooled=pooled,
                          t_logits=self.t_neck(pooled)[1])
@@ -175,25 +178,16 @@ def local_loss(bv: torch.Tensor, bs: torch.Tensor, form: str = 'corrected') -> t
     else: raise ValueError(f'local_form={form!r} is not valid; choose one of {", ".join(LOCAL_FORMS)}')
     return per.sum(1).mean()
 
-def class_centres(f: torch.Tensor, keys: torch.Tensor):
-    "Mean of `f` (N, D) per distinct key → (centres (K, D), inverse (N,): each row's centre index, counts (K,))."
-    uniq, inv = torch.unique(keys, return_inverse=True)
-    n = torch.zeros(len(uniq), device=f.device, dtype=f.dtype).index_add_(0, inv, torch.ones_like(inv, dtype=f.dtype))
-    c = torch.zeros(len(uniq), f.shape[1], device=f.device, dtype=f.dtype).index_add_(0, inv, f)
-    return c / n[:, None], inv, n
-
 def global_loss(fs: torch.Tensor, ys: torch.Tensor, fr: torch.Tensor, yr: torch.Tensor,
                 normalize: bool = True) -> torch.Tensor:
-    "Eq. 7: mean over the N synergy rows of ‖C^s_y − C^r_y‖², centres of `fs` (by `ys`) and `fr` (by `yr`)."
+    "Eq. 7: mean over the N synergy rows of ‖C^s_y − C^r_y‖², centres of `fs` (by `ys`) and `fr` (by `yr`) in the batch."
     fs, fr = fs.float(), fr.float()
     if normalize: fs, fr = F.normalize(fs, dim=1), F.normalize(fr, dim=1)
-    ids = torch.unique(torch.cat([ys, yr]))
-    cs, inv_s, _ = class_centres(fs, torch.searchsorted(ids, ys))
-    cr, inv_r, _ = class_centres(fr, torch.searchsorted(ids, yr))
-    ks, kr = torch.unique(torch.searchsorted(ids, ys)), torch.unique(torch.searchsorted(ids, yr))
-    col = torch.searchsorted(kr, ks)                              # every synergy identity has infrared images
-    if not (kr[col.clamp(max=len(kr) - 1)] == ks).all(): raise ValueError('a synergy identity has no infrared image')
-    return (cs - cr[col]).pow(2).sum(1)[inv_s].mean()
+    f, y, is_s = torch.cat([fs, fr]), torch.cat([ys, yr]), torch.arange(len(fs) + len(fr), device=fs.device) < len(fs)
+    c_s, _ = batch_centers(f, y, is_s)                          # per row: its identity's synergy centre
+    c_r, has_r = batch_centers(f, y, ~is_s)                     # ... and infrared centre
+    if not has_r[:len(fs)].all(): raise ValueError('a synergy identity has no infrared image in the batch')
+    return (c_s - c_r)[:len(fs)].pow(2).sum(1).mean()
 
 # %% ../../nbs/28_method_msclnet.ipynb #c021
 CA_SPACES = ('normalized', 'raw')
@@ -206,15 +200,14 @@ def cascade_losses(f: torch.Tensor, labels: torch.Tensor, cams: torch.Tensor, mo
     if space == 'normalized': f = F.normalize(f, dim=1)
     N = len(f)
     mod = torch.zeros_like(labels) if modality is None else modality.to(labels)
-    sub_key = (labels * 2 + mod) * (int(cams.max()) + 1 if N else 1) + cams.to(labels)
-    cs, s_inv, _ = class_centres(f, sub_key)
-    cy, y_inv, _ = class_centres(f, labels)
-    sub = (f - cs[s_inv]).pow(2).sum(1).mean()
-    s_id = torch.zeros(len(cs), dtype=torch.long, device=f.device).scatter_(0, s_inv, y_inv)   # identity of each sub-class
-    per_id = torch.zeros(len(cy), device=f.device, dtype=f.dtype).index_add_(0, s_id, (cs - cy[s_id]).pow(2).sum(1))
-    intra = per_id[y_inv].mean()
-    c = cy[y_inv]                                                  # C_{y_i} per sample
-    d = (c[:, None] - c[None]).pow(2).sum(-1)
+    sub_key = torch.stack([labels, mod, cams.to(labels)], 1).unique(dim=0, return_inverse=True)[1]
+    c_s, _ = batch_centers(f, sub_key)                             # C_{s_i} per sample
+    c_y, _ = batch_centers(f, labels)                              # C_{y_i} per sample
+    sub = (f - c_s).pow(2).sum(1).mean()
+    n_s = (sub_key[:, None] == sub_key[None]).sum(1)               # images of each sample's sub-class
+    share = (c_s - c_y).pow(2).sum(1) / n_s                        # ‖C_s − C_y‖², split over the sub-class's images
+    intra = ((labels[:, None] == labels[None]).to(f.dtype) @ share).mean()   # Σ over the sub-classes of y_i
+    d = (c_y[:, None] - c_y[None]).pow(2).sum(-1)
     inter = -d.sum() / max(N * (N - 1) / 2, 1)                     # the diagonal is 0: Σ_i Σ_{j≠i}
     return dict(sub=sub, intra=intra, inter=inter)
 
@@ -274,7 +267,8 @@ class MSCLNet(AGW):
     def build_model(self, n_classes: int) -> nn.Module:
         p = self.p
         return MSCLNetNet(n_classes, self.cfg.backbone, self.cfg.pretrained, p.specific_stages, p.stripes,
-                          p.synergy_tokens, p.rounds, p.mog_rank, p.in_pool, synergy=needs_synergy(self.terms))
+                          p.synergy_tokens, p.rounds, p.mog_rank, p.in_pool, synergy=needs_synergy(self.terms),
+                          in_branch=bool({'div', 't'} & set(self.terms)))
 
     def augment(self, batch: Batch, gen: torch.Generator) -> Batch:
         return batch.replace(x=msclnet_augment(batch.x, gen, self.p.erase_p))
@@ -286,11 +280,9 @@ class MSCLNet(AGW):
         "The unweighted terms: the base `id` and `tri`, then every active MSCLNet term."
         p, on, y, m = self.p, self.terms, batch.labels, batch.modality
         t = dict(id=id_loss(out.logits, y), tri=wrt_loss(out.feat, y))
-        if needs_synergy(on):
-            vi, ri = out.pairs
-            if not len(vi): raise ValueError('MSCLNet needs visible and infrared images of one identity in every batch')
-        else:
-            vi, ri = pair_modalities(y, m)
+        vi, ri = out.pairs if needs_synergy(on) else pair_modalities(y, m)
+        if {'syn', 'div', 'local', 'global'} & set(on) and not len(vi):
+            raise ValueError('MSCLNet needs visible and infrared images of one identity in every batch')
         if 'syn' in on: t['syn'] = id_loss(out.syn_logits, y[vi])
         if 'div' in on: t['div'] = diversity_loss(out.in_pooled[vi], out.in_pooled[ri], p.div_tau, p.div_form, p.div_cap)
         if 't' in on: t['t'] = id_loss(out.t_logits, y)
@@ -314,7 +306,9 @@ class MSCLNet(AGW):
     # ---- what dashboards can show
     def paired_embeddings(self, model: nn.Module, x_vis: torch.Tensor, x_ir: torch.Tensor) -> dict:
         """name -> ((N, C), side) for N (visible, infrared) image pairs of one identity each, for the embedding
-        explorer: the pooled IN features of each modality (what L_div and L_global see) and the synergy feature f^s."""
+        explorer: the pooled IN features of each modality (what L_div and L_global see) and the synergy feature f^s;
+        none for the rows whose network has no IN branch (B, the CA rows)."""
+        if not model.in_branch: return {}
         n = len(x_vis)
         x = torch.cat([x_vis, x_ir])
         mod = torch.tensor([int(Modality.VIS)] * n + [int(Modality.IR)] * n, device=x.device)
